@@ -1,0 +1,485 @@
+//! The public channel handles, written once over every flavor.
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::flavors::{list, ring, zero};
+
+/// The channel a set of handles shares: the flavor plus handle counts.
+pub(crate) struct Shared<T> {
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+    pub(crate) flavor: Flavor<T>,
+}
+
+/// Which core implements a channel.
+pub(crate) enum Flavor<T> {
+    /// `bounded(n)`, `n >= 1`: lock-free ring.
+    Ring(ring::Channel<T>),
+    /// `unbounded()`: lock-free linked blocks.
+    List(list::Channel<T>),
+    /// `bounded(0)`: rendezvous.
+    Zero(zero::Channel<T>),
+}
+
+/// Runs the same expression on whichever flavor is inside.
+macro_rules! dispatch {
+    ($flavor:expr, $chan:ident => $body:expr) => {
+        match $flavor {
+            Flavor::Ring($chan) => $body,
+            Flavor::List($chan) => $body,
+            Flavor::Zero($chan) => $body,
+        }
+    };
+}
+
+impl<T> Flavor<T> {
+    fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        dispatch!(self, c => c.try_send(msg))
+    }
+    fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        dispatch!(self, c => c.send(msg, deadline))
+    }
+    fn try_recv(&self) -> Result<T, TryRecvError> {
+        dispatch!(self, c => c.try_recv())
+    }
+    fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        dispatch!(self, c => c.recv(deadline))
+    }
+    fn close(&self) -> bool {
+        dispatch!(self, c => c.close())
+    }
+    fn is_closed(&self) -> bool {
+        dispatch!(self, c => c.is_closed())
+    }
+    fn len(&self) -> usize {
+        match self {
+            Flavor::Ring(c) => c.len(),
+            Flavor::List(c) => c.len(),
+            Flavor::Zero(_) => 0,
+        }
+    }
+    fn capacity(&self) -> Option<usize> {
+        match self {
+            Flavor::Ring(c) => Some(c.capacity()),
+            Flavor::List(_) => None,
+            Flavor::Zero(_) => Some(0),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        match self {
+            Flavor::Ring(c) => c.is_empty(),
+            Flavor::List(c) => c.is_empty(),
+            Flavor::Zero(_) => true,
+        }
+    }
+    fn is_full(&self) -> bool {
+        match self {
+            Flavor::Ring(c) => c.is_full(),
+            Flavor::List(_) => false,
+            Flavor::Zero(_) => true,
+        }
+    }
+}
+
+/// Makes a pair of handles around `flavor`.
+pub(crate) fn from_flavor<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared { senders: AtomicUsize::new(1), receivers: AtomicUsize::new(1), flavor });
+    (Sender { shared: shared.clone() }, Receiver { shared })
+}
+
+/// Creates a channel that holds at most `cap` messages.
+///
+/// `bounded(0)` is Go's unbuffered channel: a send completes only when a
+/// receiver takes the message, and a receive only when a sender gives one.
+/// Any other capacity is a lock-free ring buffer allocated up front.
+///
+/// ```
+/// let (s, r) = chan::bounded(1);
+/// s.send(1).unwrap();
+/// assert!(s.try_send(2).is_err()); // full
+/// assert_eq!(r.recv(), Ok(1));
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    if cap == 0 {
+        from_flavor(Flavor::Zero(zero::Channel::new()))
+    } else {
+        from_flavor(Flavor::Ring(ring::Channel::with_capacity(cap)))
+    }
+}
+
+/// Creates a channel of unlimited capacity: sends never block.
+///
+/// Memory grows in blocks of 31 messages and each block is freed as soon as
+/// it has been drained.
+///
+/// ```
+/// let (s, r) = chan::unbounded();
+/// for i in 0..1000 {
+///     s.send(i).unwrap();
+/// }
+/// assert_eq!(r.len(), 1000);
+/// assert_eq!(r.iter().take(3).collect::<Vec<_>>(), [0, 1, 2]);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    from_flavor(Flavor::List(list::Channel::new()))
+}
+
+/// `std::sync::mpsc::channel`'s name for [`unbounded`].
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    unbounded()
+}
+
+/// `std::sync::mpsc::sync_channel`'s name for [`bounded`].
+pub fn sync_channel<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    bounded(cap)
+}
+
+/// `std::sync::mpsc`'s name for a sender of a [`sync_channel`]; here every
+/// sender is the same type.
+pub type SyncSender<T> = Sender<T>;
+
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// The sending half of a channel. Clone it to have several senders.
+///
+/// When the last sender is dropped, the channel is closed: receivers get
+/// what is still buffered, then [`RecvError`]. [`Sender::close`] closes it
+/// explicitly, as Go's `close` does.
+pub struct Sender<T> {
+    pub(crate) shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends without blocking. Fails with the message if the channel is
+    /// full (for `bounded(0)`: if no receiver is waiting) or closed.
+    ///
+    /// A slot that a receiver is still reading counts as full: this never
+    /// waits for another thread to finish its operation.
+    ///
+    /// ```
+    /// use chan::TrySendError;
+    /// let (s, r) = chan::bounded(1);
+    /// assert_eq!(s.try_send(1), Ok(()));
+    /// assert_eq!(s.try_send(2), Err(TrySendError::Full(2)));
+    /// drop(r);
+    /// assert_eq!(s.try_send(3), Err(TrySendError::Disconnected(3)));
+    /// ```
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.shared.flavor.try_send(msg)
+    }
+
+    /// Sends, blocking while the channel is full. For `bounded(0)` it
+    /// returns once a receiver has taken the message. Fails with the message
+    /// if the channel is closed or every receiver is gone.
+    pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        self.shared.flavor.send(msg, None).map_err(|e| match e {
+            SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
+        })
+    }
+
+    /// Sends, blocking at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chan::SendTimeoutError;
+    /// let (s, _r) = chan::bounded(0);
+    /// assert_eq!(s.send_timeout(7, Duration::from_millis(1)), Err(SendTimeoutError::Timeout(7)));
+    /// ```
+    pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.shared.flavor.send(msg, deadline_after(timeout))
+    }
+
+    /// Sends, blocking until `deadline` at the latest. A deadline in the
+    /// past still sends if that is possible without waiting.
+    pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.shared.flavor.send(msg, Some(deadline))
+    }
+
+    /// Closes the channel, as Go's `close`: later sends (from any sender)
+    /// fail and return their message; receivers first get what is buffered,
+    /// then [`RecvError`]; every blocked operation wakes. Returns true for
+    /// the call that closed the channel, false if it was already closed or
+    /// every receiver was gone.
+    ///
+    /// ```
+    /// let (s, r) = chan::bounded(4);
+    /// s.send(1).unwrap();
+    /// assert!(s.close());
+    /// assert!(!s.close());
+    /// assert!(s.send(2).is_err());
+    /// assert_eq!(r.recv(), Ok(1));
+    /// assert!(r.recv().is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.shared.flavor.close()
+    }
+
+    /// Whether the channel is closed, or every receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        self.shared.flavor.is_closed()
+    }
+
+    /// Whether the channel holds no message (always true for `bounded(0)`).
+    pub fn is_empty(&self) -> bool {
+        self.shared.flavor.is_empty()
+    }
+
+    /// Whether the channel is full (always true for `bounded(0)`, never for
+    /// `unbounded()`).
+    pub fn is_full(&self) -> bool {
+        self.shared.flavor.is_full()
+    }
+
+    /// How many messages the channel holds.
+    pub fn len(&self) -> usize {
+        self.shared.flavor.len()
+    }
+
+    /// The capacity, or `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.flavor.capacity()
+    }
+
+    /// Whether both senders belong to the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.flavor.close();
+        }
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Sender { shared: self.shared.clone() }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Sender { .. }")
+    }
+}
+
+impl<T> UnwindSafe for Sender<T> {}
+impl<T> RefUnwindSafe for Sender<T> {}
+
+/// The receiving half of a channel. Clone it to have several receivers;
+/// each message goes to exactly one of them.
+///
+/// When the last receiver is dropped, sends fail; messages still buffered
+/// are dropped once the last handle of either side is gone.
+pub struct Receiver<T> {
+    pub(crate) shared: Arc<Shared<T>>,
+}
+
+impl<T> Receiver<T> {
+    /// Receives without blocking. A slot a sender is still writing counts as
+    /// empty: this never waits for another thread to finish its operation.
+    ///
+    /// ```
+    /// use chan::TryRecvError;
+    /// let (s, r) = chan::unbounded();
+    /// assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+    /// s.send(5).unwrap();
+    /// drop(s);
+    /// assert_eq!(r.try_recv(), Ok(5));
+    /// assert_eq!(r.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.shared.flavor.try_recv()
+    }
+
+    /// Receives, blocking while the channel is empty. Fails once the channel
+    /// is closed (or every sender is gone) and drained.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.shared.flavor.recv(None).map_err(|_| RecvError)
+    }
+
+    /// Receives, blocking at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chan::RecvTimeoutError;
+    /// let (_s, r) = chan::bounded::<i32>(1);
+    /// assert_eq!(r.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.shared.flavor.recv(deadline_after(timeout))
+    }
+
+    /// Receives, blocking until `deadline` at the latest. A deadline in the
+    /// past still receives a message that is already there.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.shared.flavor.recv(Some(deadline))
+    }
+
+    /// Whether the channel is closed, or every sender is gone. Messages may
+    /// still be buffered.
+    pub fn is_closed(&self) -> bool {
+        self.shared.flavor.is_closed()
+    }
+
+    /// Whether the channel holds no message (always true for `bounded(0)`).
+    pub fn is_empty(&self) -> bool {
+        self.shared.flavor.is_empty()
+    }
+
+    /// Whether the channel is full (always true for `bounded(0)`, never for
+    /// `unbounded()`).
+    pub fn is_full(&self) -> bool {
+        self.shared.flavor.is_full()
+    }
+
+    /// How many messages the channel holds.
+    pub fn len(&self) -> usize {
+        self.shared.flavor.len()
+    }
+
+    /// The capacity, or `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.flavor.capacity()
+    }
+
+    /// A blocking iterator that ends when the channel is closed and drained.
+    ///
+    /// ```
+    /// let (s, r) = chan::unbounded();
+    /// std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         s.send(i).unwrap();
+    ///     }
+    /// }); // dropping `s` closes the channel
+    /// assert_eq!(r.iter().collect::<Vec<_>>(), [0, 1, 2]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { receiver: self }
+    }
+
+    /// An iterator over what can be received without blocking.
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { receiver: self }
+    }
+
+    /// Whether both receivers belong to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.flavor.close();
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.shared.receivers.fetch_add(1, Ordering::Relaxed);
+        Receiver { shared: self.shared.clone() }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Receiver { .. }")
+    }
+}
+
+impl<T> UnwindSafe for Receiver<T> {}
+impl<T> RefUnwindSafe for Receiver<T> {}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        IntoIter { receiver: self }
+    }
+}
+
+/// Blocking iterator over a [`Receiver`]; see [`Receiver::iter`].
+pub struct Iter<'a, T> {
+    receiver: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T> FusedIterator for Iter<'_, T> {}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Iter { .. }")
+    }
+}
+
+/// Non-blocking iterator over a [`Receiver`]; see [`Receiver::try_iter`].
+pub struct TryIter<'a, T> {
+    receiver: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+impl<T> fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("TryIter { .. }")
+    }
+}
+
+/// Owning blocking iterator over a [`Receiver`].
+pub struct IntoIter<T> {
+    receiver: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T> FusedIterator for IntoIter<T> {}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("IntoIter { .. }")
+    }
+}

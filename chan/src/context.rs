@@ -1,0 +1,240 @@
+//! A thread's waiting context: what a blocked operation parks on.
+//!
+//! Every thread that has to block gets one `Context`, reused across its
+//! blocking operations (one allocation per thread, not per wait). A context
+//! is registered in a channel's waiter list together with an [`Operation`]
+//! id; a thread that makes progress possible *selects* the context by moving
+//! its `select` word from `WAITING` to that operation (or to `ABORTED` /
+//! `DISCONNECTED`) with a single compare-and-swap, then unparks it. Because
+//! the word can leave `WAITING` only once per wait, at most one peer ever
+//! completes an operation on behalf of a waiting thread, which is what makes
+//! rendezvous hand-off and, later, `select` exactly-once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::thread::{self, Thread};
+use crate::sync::Backoff;
+
+const WAITING: usize = 0;
+const ABORTED: usize = 1;
+const DISCONNECTED: usize = 2;
+
+/// Identifies one blocked operation of one thread.
+///
+/// It is the address of something on the waiting thread's stack that lives
+/// for the whole wait, so two operations waiting at the same time can never
+/// share an id, and the id is never one of the reserved small values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Operation(usize);
+
+impl Operation {
+    /// The id of an operation whose wait is anchored at `anchor`.
+    pub(crate) fn hook<A>(anchor: &mut A) -> Operation {
+        let addr = anchor as *mut A as usize;
+        // A live stack object is never at address 0, 1 or 2 (those pages are
+        // never mapped); zero-sized anchors would be, so forbid them.
+        assert!(std::mem::size_of::<A>() > 0, "operation anchors must not be zero-sized");
+        debug_assert!(addr > DISCONNECTED);
+        Operation(addr)
+    }
+}
+
+/// How a wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Selected {
+    /// Still waiting.
+    Waiting,
+    /// The waiter gave up (deadline passed, or it found the operation ready
+    /// itself right after registering).
+    Aborted,
+    /// The channel was closed or lost its other side while we waited.
+    Disconnected,
+    /// A peer completed, or made possible, this operation.
+    Operation(Operation),
+}
+
+impl From<usize> for Selected {
+    fn from(raw: usize) -> Selected {
+        match raw {
+            WAITING => Selected::Waiting,
+            ABORTED => Selected::Aborted,
+            DISCONNECTED => Selected::Disconnected,
+            oper => Selected::Operation(Operation(oper)),
+        }
+    }
+}
+
+impl From<Selected> for usize {
+    fn from(sel: Selected) -> usize {
+        match sel {
+            Selected::Waiting => WAITING,
+            Selected::Aborted => ABORTED,
+            Selected::Disconnected => DISCONNECTED,
+            Selected::Operation(Operation(oper)) => oper,
+        }
+    }
+}
+
+/// A handle on a thread's waiting context; cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Context {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    select: AtomicUsize,
+    thread: Thread,
+    thread_id: usize,
+}
+
+impl Context {
+    fn new() -> Context {
+        Context {
+            inner: Arc::new(Inner {
+                select: AtomicUsize::new(WAITING),
+                thread: thread::current(),
+                thread_id: current_thread_id(),
+            }),
+        }
+    }
+
+    /// Runs `f` with this thread's context, reset to `WAITING`.
+    ///
+    /// The context is cached in a thread-local; a nested call (which only a
+    /// `Drop` impl running inside a wait could cause) gets a fresh one.
+    pub(crate) fn with<R>(f: impl FnOnce(&Context) -> R) -> R {
+        #[cfg(not(loom))]
+        {
+            use std::cell::Cell;
+            thread_local! {
+                static CONTEXT: Cell<Option<Context>> = Cell::new(Some(Context::new()));
+            }
+            let mut f = Some(f);
+            let mut run = |cx: &Context| {
+                cx.reset();
+                let f = f.take().expect("called once");
+                f(cx)
+            };
+            CONTEXT
+                .try_with(|slot| match slot.take() {
+                    Some(cx) => {
+                        let res = run(&cx);
+                        slot.set(Some(cx));
+                        res
+                    }
+                    None => run(&Context::new()),
+                })
+                .unwrap_or_else(|_| run(&Context::new()))
+        }
+        #[cfg(loom)]
+        {
+            let cx = Context::new();
+            f(&cx)
+        }
+    }
+
+    fn reset(&self) {
+        self.inner.select.store(WAITING, Ordering::Release);
+    }
+
+    /// Moves the context from `WAITING` to `sel`; fails with the current
+    /// selection if someone got there first.
+    ///
+    /// AcqRel: a peer that wins publishes what it wrote for us (a message in
+    /// our packet) with the release half; the acquire half lets an aborting
+    /// waiter see such writes of a peer that beat it.
+    pub(crate) fn try_select(&self, sel: Selected) -> Result<(), Selected> {
+        self.inner
+            .select
+            .compare_exchange(WAITING, sel.into(), Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(Selected::from)
+    }
+
+    /// The current selection (Acquire: pairs with the winner's CAS).
+    pub(crate) fn selected(&self) -> Selected {
+        Selected::from(self.inner.select.load(Ordering::Acquire))
+    }
+
+    /// Wakes the thread owning this context.
+    pub(crate) fn unpark(&self) {
+        self.inner.thread.unpark();
+    }
+
+    /// Id of the thread owning this context.
+    pub(crate) fn thread_id(&self) -> usize {
+        self.inner.thread_id
+    }
+
+    /// Waits until the context is selected or `deadline` passes.
+    ///
+    /// Spins and yields briefly first: a peer on another core usually
+    /// answers within a microsecond, far less than the 5-50 µs a park/unpark
+    /// round trip costs. Then parks. On deadline it tries to abort; if a peer
+    /// selected it in the meantime, that selection wins and is returned.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
+        let backoff = Backoff::new();
+        loop {
+            let sel = self.selected();
+            if sel != Selected::Waiting {
+                return sel;
+            }
+            if backoff.is_completed() {
+                break;
+            }
+            backoff.snooze();
+        }
+        loop {
+            let sel = self.selected();
+            if sel != Selected::Waiting {
+                return sel;
+            }
+            match deadline {
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return match self.try_select(Selected::Aborted) {
+                            Ok(()) => Selected::Aborted,
+                            Err(sel) => sel,
+                        };
+                    }
+                    park_timeout(deadline - now);
+                }
+                None => thread::park(),
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn park_timeout(dur: std::time::Duration) {
+    thread::park_timeout(dur)
+}
+
+#[cfg(loom)]
+fn park_timeout(_dur: std::time::Duration) {
+    // loom has no clock; models never use deadlines.
+    thread::park()
+}
+
+/// A number unique to the calling thread among live threads, cheap to get.
+pub(crate) fn current_thread_id() -> usize {
+    #[cfg(not(loom))]
+    {
+        thread_local! {
+            static ANCHOR: u8 = const { 0 };
+        }
+        ANCHOR.with(|anchor| anchor as *const u8 as usize)
+    }
+    #[cfg(loom)]
+    {
+        // loom's ThreadId has no integer form; hash it.
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        thread::current().id().hash(&mut hasher);
+        hasher.finish() as usize
+    }
+}

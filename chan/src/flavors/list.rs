@@ -1,0 +1,544 @@
+//! The default flavor for `unbounded()`: a lock-free linked list of blocks.
+//!
+//! Messages live in blocks of `BLOCK_CAP` slots linked front to back.
+//! `tail` is where senders claim slots, `head` where receivers do; each is a
+//! position (a slot counter, shifted left by one to leave a flag bit) plus
+//! the block that position falls in. A claim is one CAS on the position.
+//! Positions run in laps of `LAP = BLOCK_CAP + 1`; the extra offset
+//! `BLOCK_CAP` means "this block is used up, the next is being linked in".
+//!
+//! Flag bits: in `tail`, `MARK_BIT` means closed. In `head`, `HAS_NEXT`
+//! means senders already moved to a later block, so receivers need not read
+//! `tail` until the end of this block.
+//!
+//! # Freeing blocks
+//!
+//! A block is freed as soon as every one of its slots has been *finished*
+//! (read, or given up, see below), by whichever thread finishes last. The
+//! receiver that finishes the last slot starts `destroy`, which walks the
+//! other slots: a slot not yet finished gets a `DESTROY` bit and the walk
+//! stops; the thread that later finishes that slot sees the bit and carries
+//! on from the next slot. So exactly one thread frees each block, after no
+//! thread can touch it again: nobody reaches a block except through a slot
+//! it claimed, and nothing ever dereferences a block before a successful
+//! claim. Whatever is still linked when the channel is dropped is freed by
+//! `Drop`.
+//!
+//! # Never waiting on a half-finished peer
+//!
+//! A receiver that claimed a slot whose sender has not finished writing it
+//! spins a few dozen nanoseconds, then *skips* the slot: it sets `SKIP` and
+//! moves on. The sender then finds `SKIP` when it marks its write, takes its
+//! message back, finishes the slot on the receiver's behalf, and sends
+//! again in a new slot. So `try_recv` never waits for a descheduled sender.
+//! A receiver that claims the last slot of a block links the next block
+//! itself if the sender has not yet done so, so receivers never wait on the
+//! block hand-over either. Receivers that see `head` parked on the block-end
+//! offset report "empty"; the receiver moving `head` on notifies waiters.
+//! Senders that see `tail` at a block end wait (a few instructions) for the
+//! sender that is linking the next block.
+
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use crate::context::{Context, Operation, Selected};
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::{Backoff, UnsafeCell};
+use crate::waker::SyncWaker;
+
+const WRITE: usize = 1;
+const READ: usize = 2;
+const DESTROY: usize = 4;
+const SKIP: usize = 8;
+
+const LAP: usize = 32;
+const BLOCK_CAP: usize = LAP - 1;
+const SHIFT: usize = 1;
+const MARK_BIT: usize = 1;
+const HAS_NEXT: usize = 1;
+
+/// How many spin steps a receiver gives a sender that is mid-write before
+/// it skips the slot.
+const WRITE_GRACE_SPINS: u32 = 32;
+
+struct Slot<T> {
+    msg: UnsafeCell<MaybeUninit<T>>,
+    state: AtomicUsize,
+}
+
+struct Block<T> {
+    next: AtomicPtr<Block<T>>,
+    slots: [Slot<T>; BLOCK_CAP],
+}
+
+impl<T> Block<T> {
+    fn new() -> Box<Block<T>> {
+        Box::new(Block {
+            next: AtomicPtr::new(ptr::null_mut()),
+            slots: std::array::from_fn(|_| Slot {
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The next block, linking `spare` (or a fresh block) if none is linked
+    /// yet. Whoever links first wins; a losing `spare` is returned unused.
+    ///
+    /// # Safety
+    /// `this` must be live (the caller holds a claimed, unfinished slot).
+    unsafe fn next_or_link(this: *const Block<T>, spare: &mut Option<Box<Block<T>>>) -> *mut Block<T> {
+        // SAFETY: live, per the contract.
+        let next = unsafe { &(*this).next };
+        let current = next.load(Ordering::Acquire);
+        if !current.is_null() {
+            return current;
+        }
+        let new = Box::into_raw(spare.take().unwrap_or_else(Block::new));
+        match next.compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => new,
+            Err(current) => {
+                // SAFETY: `new` came from Box::into_raw above and was never
+                // published.
+                *spare = Some(unsafe { Box::from_raw(new) });
+                current
+            }
+        }
+    }
+
+    /// Frees the block once every slot from `start` on is finished; if one
+    /// is not, leaves a `DESTROY` note for its finisher and returns.
+    ///
+    /// # Safety
+    /// Called once per block by the finisher of the last slot (with `start
+    /// == 0`), or by a finisher that found `DESTROY` on its slot (with the
+    /// following index). No slot below `start` may be unfinished.
+    unsafe fn destroy(this: *mut Block<T>, start: usize) {
+        // The last slot is skipped: its finisher is the one that started the
+        // walk.
+        for i in start..BLOCK_CAP - 1 {
+            // SAFETY: the block is live until this walk frees it.
+            let slot = unsafe { &(*this).slots[i] };
+            if slot.state.load(Ordering::Acquire) & READ == 0
+                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
+            {
+                // That slot's finisher continues the walk.
+                return;
+            }
+        }
+        // SAFETY: every slot is finished, so no thread holds a claim on the
+        // block and none can reach it again: we free it exactly once.
+        drop(unsafe { Box::from_raw(this) });
+    }
+
+    /// Marks slot `offset` finished and frees the block if it was the last.
+    ///
+    /// # Safety
+    /// The caller holds the claim on slot `offset` and must not touch the
+    /// block afterwards.
+    unsafe fn finish(this: *mut Block<T>, offset: usize) {
+        if offset + 1 == BLOCK_CAP {
+            // SAFETY: we finished the last slot: we start the walk.
+            unsafe { Block::destroy(this, 0) };
+        } else {
+            // SAFETY: live until we mark our slot finished.
+            let slot = unsafe { &(*this).slots[offset] };
+            if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
+                // SAFETY: the walk stopped at our slot and waits for us.
+                unsafe { Block::destroy(this, offset + 1) };
+            }
+        }
+    }
+}
+
+struct Position<T> {
+    index: AtomicUsize,
+    block: AtomicPtr<Block<T>>,
+}
+
+/// What `claim_recv` found.
+enum RecvClaim<T> {
+    Msg(T),
+    Empty,
+    Closed,
+}
+
+/// An unbounded lock-free channel.
+pub(crate) struct Channel<T> {
+    head: CachePadded<Position<T>>,
+    tail: CachePadded<Position<T>>,
+    receivers: SyncWaker,
+}
+
+// SAFETY: messages move between threads through the slots, which the claim
+// protocol gives to one thread at a time; `T: Send` is what that needs.
+unsafe impl<T: Send> Send for Channel<T> {}
+// SAFETY: as above; no `&T` is ever shared.
+unsafe impl<T: Send> Sync for Channel<T> {}
+
+impl<T> Channel<T> {
+    pub(crate) fn new() -> Self {
+        Channel {
+            head: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
+            tail: CachePadded::new(Position { index: AtomicUsize::new(0), block: AtomicPtr::new(ptr::null_mut()) }),
+            receivers: SyncWaker::new(),
+        }
+    }
+
+    /// Sends `msg`; never blocks for room (there is always room), only for
+    /// the few instructions another sender needs to link a new block.
+    pub(crate) fn try_send(&self, mut msg: T) -> Result<(), TrySendError<T>> {
+        loop {
+            match self.send_once(msg) {
+                SendOnce::Sent => return Ok(()),
+                SendOnce::Closed(m) => return Err(TrySendError::Disconnected(m)),
+                // A receiver skipped our slot; send again in a new one.
+                SendOnce::Skipped(m) => msg = m,
+            }
+        }
+    }
+
+    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        self.try_send(msg).map_err(|e| match e {
+            TrySendError::Disconnected(m) | TrySendError::Full(m) => SendTimeoutError::Disconnected(m),
+        })
+    }
+
+    fn send_once(&self, msg: T) -> SendOnce<T> {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.index.load(Ordering::Acquire);
+        let mut block = self.tail.block.load(Ordering::Acquire);
+        let mut spare: Option<Box<Block<T>>> = None;
+        loop {
+            if tail & MARK_BIT != 0 {
+                return SendOnce::Closed(msg);
+            }
+            let offset = (tail >> SHIFT) % LAP;
+            if offset == BLOCK_CAP {
+                // The sender of this block's last slot is linking the next
+                // block; it is a handful of instructions away.
+                backoff.snooze();
+                tail = self.tail.index.load(Ordering::Acquire);
+                block = self.tail.block.load(Ordering::Acquire);
+                continue;
+            }
+            if offset + 1 == BLOCK_CAP && spare.is_none() {
+                // Allocate before claiming, so the claim-to-link window stays
+                // short.
+                spare = Some(Block::new());
+            }
+            if block.is_null() {
+                // The very first send installs the first block.
+                let new = Box::into_raw(spare.take().unwrap_or_else(Block::new));
+                match self.tail.block.compare_exchange(block, new, Ordering::Release, Ordering::Relaxed) {
+                    Ok(_) => {
+                        self.head.block.store(new, Ordering::Release);
+                        block = new;
+                    }
+                    Err(_) => {
+                        // SAFETY: `new` was never published.
+                        spare = Some(unsafe { Box::from_raw(new) });
+                        tail = self.tail.index.load(Ordering::Acquire);
+                        block = self.tail.block.load(Ordering::Acquire);
+                        continue;
+                    }
+                }
+            }
+            let new_tail = tail + (1 << SHIFT);
+            match self.tail.index.compare_exchange_weak(tail, new_tail, Ordering::SeqCst, Ordering::Acquire) {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // We took the last slot: move `tail` to the next block
+                        // (which a fast receiver may have linked already).
+                        // SAFETY: our slot is claimed and unfinished, so the
+                        // block is live.
+                        let next = unsafe { Block::next_or_link(block, &mut spare) };
+                        self.tail.block.store(next, Ordering::Release);
+                        self.tail.index.fetch_add(1 << SHIFT, Ordering::Release);
+                    }
+                    // SAFETY: we own slot `offset` of a live block.
+                    return unsafe { self.write(block, offset, msg) };
+                }
+                Err(current) => {
+                    tail = current;
+                    block = self.tail.block.load(Ordering::Acquire);
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Writes into a claimed slot and publishes it.
+    ///
+    /// # Safety
+    /// The caller holds the claim on slot `offset` of the live `block`.
+    unsafe fn write(&self, block: *mut Block<T>, offset: usize, msg: T) -> SendOnce<T> {
+        // SAFETY: live while our claim is unfinished.
+        let slot = unsafe { &(*block).slots[offset] };
+        // SAFETY: the slot is ours until we set WRITE.
+        slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
+        // Release publishes the message; Acquire sees a receiver's SKIP.
+        let prev = slot.state.fetch_or(WRITE, Ordering::AcqRel);
+        if prev & SKIP == 0 {
+            self.receivers.notify();
+            return SendOnce::Sent;
+        }
+        // The receiver gave up on us: take the message back, finish the slot
+        // on its behalf, and let the caller send again.
+        // SAFETY: a skipped slot is never read; the message is still ours.
+        let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        // SAFETY: we hold the claim and do not touch the block afterwards.
+        unsafe { Block::finish(block, offset) };
+        SendOnce::Skipped(msg)
+    }
+
+    /// One attempt at receiving; never waits on another thread.
+    fn claim_recv(&self) -> RecvClaim<T> {
+        let backoff = Backoff::new();
+        let mut head = self.head.index.load(Ordering::Acquire);
+        let mut block = self.head.block.load(Ordering::Acquire);
+        loop {
+            let offset = (head >> SHIFT) % LAP;
+            if offset == BLOCK_CAP {
+                // Another receiver is moving `head` to the next block; it
+                // notifies when done.
+                return RecvClaim::Empty;
+            }
+            let mut new_head = head + (1 << SHIFT);
+            if new_head & HAS_NEXT == 0 {
+                let tail = self.tail.index.load(Ordering::SeqCst);
+                let tail_slot = normalized(tail);
+                if head >> SHIFT == tail_slot {
+                    return if tail & MARK_BIT != 0 { RecvClaim::Closed } else { RecvClaim::Empty };
+                }
+                if (head >> SHIFT) / LAP != tail_slot / LAP {
+                    // Senders are in a later block: every slot left in this
+                    // one is claimed, so we need not look at `tail` again
+                    // until the block ends.
+                    new_head |= HAS_NEXT;
+                }
+            }
+            if block.is_null() {
+                // The first block is being installed.
+                return RecvClaim::Empty;
+            }
+            match self.head.index.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Acquire) {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        let mut spare = None;
+                        // SAFETY: our claimed slot keeps the block live.
+                        let next = unsafe { Block::next_or_link(block, &mut spare) };
+                        // SAFETY: `next` is live: its slots are unclaimed.
+                        let next_has_next = !unsafe { &(*next).next }.load(Ordering::Acquire).is_null();
+                        let mut next_index = (new_head & !HAS_NEXT).wrapping_add(1 << SHIFT);
+                        if next_has_next {
+                            next_index |= HAS_NEXT;
+                        }
+                        self.head.block.store(next, Ordering::Release);
+                        self.head.index.store(next_index, Ordering::Release);
+                        // Receivers that saw the block-end offset may have
+                        // parked on it.
+                        self.receivers.notify();
+                    }
+                    // SAFETY: we own slot `offset` of a live block.
+                    match unsafe { self.read(block, offset) } {
+                        Some(msg) => return RecvClaim::Msg(msg),
+                        None => {
+                            // Skipped a slot mid-write; look at the next one.
+                            head = self.head.index.load(Ordering::Acquire);
+                            block = self.head.block.load(Ordering::Acquire);
+                        }
+                    }
+                }
+                Err(current) => {
+                    head = current;
+                    block = self.head.block.load(Ordering::Acquire);
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Reads a claimed slot, or skips it if its sender is still writing.
+    ///
+    /// # Safety
+    /// The caller holds the claim on slot `offset` of the live `block`, and
+    /// must not touch the block afterwards.
+    unsafe fn read(&self, block: *mut Block<T>, offset: usize) -> Option<T> {
+        // SAFETY: live while our claim is unfinished.
+        let slot = unsafe { &(*block).slots[offset] };
+        let mut spins = 0;
+        let mut state = slot.state.load(Ordering::Acquire);
+        while state & WRITE == 0 {
+            if spins < WRITE_GRACE_SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+                state = slot.state.load(Ordering::Acquire);
+                continue;
+            }
+            match slot.state.compare_exchange_weak(state, state | SKIP, Ordering::AcqRel, Ordering::Acquire) {
+                // The sender will finish the slot for us.
+                Ok(_) => return None,
+                Err(current) => state = current,
+            }
+        }
+        // SAFETY: WRITE (acquired) says the message is there, and the claim
+        // makes it ours.
+        let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        // SAFETY: we hold the claim and do not touch the block afterwards.
+        unsafe { Block::finish(block, offset) };
+        Some(msg)
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.claim_recv() {
+            RecvClaim::Msg(msg) => Ok(msg),
+            RecvClaim::Empty => Err(TryRecvError::Empty),
+            RecvClaim::Closed => Err(TryRecvError::Disconnected),
+        }
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        loop {
+            let backoff = Backoff::new();
+            loop {
+                match self.claim_recv() {
+                    RecvClaim::Msg(msg) => return Ok(msg),
+                    RecvClaim::Closed => return Err(RecvTimeoutError::Disconnected),
+                    RecvClaim::Empty => {}
+                }
+                if backoff.is_completed() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if let Some(deadline) = deadline {
+                if Instant::now() >= deadline {
+                    return Err(RecvTimeoutError::Timeout);
+                }
+            }
+            self.park_until(deadline);
+        }
+    }
+
+    #[cold]
+    fn park_until(&self, deadline: Option<Instant>) {
+        Context::with(|cx| {
+            let mut anchor = 0usize;
+            let oper = Operation::hook(&mut anchor);
+            self.receivers.register(oper, cx);
+            if self.can_recv() {
+                let _ = cx.try_select(Selected::Aborted);
+            }
+            match cx.wait_until(deadline) {
+                Selected::Aborted | Selected::Disconnected => {
+                    self.receivers.unregister(oper);
+                }
+                Selected::Operation(_) | Selected::Waiting => {}
+            }
+        })
+    }
+
+    /// Whether a receive may not block now. Conservative (it may say yes
+    /// for a slot still being written); a yes only costs one more try.
+    fn can_recv(&self) -> bool {
+        let head = self.head.index.load(Ordering::SeqCst);
+        let tail = self.tail.index.load(Ordering::SeqCst);
+        (head >> SHIFT) % LAP != BLOCK_CAP && (head >> SHIFT != normalized(tail) || tail & MARK_BIT != 0)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.index.load(Ordering::SeqCst);
+            let head = self.head.index.load(Ordering::SeqCst);
+            if self.tail.index.load(Ordering::SeqCst) == tail {
+                let tail = normalized(tail);
+                let head = normalized(head);
+                let lap_diff = tail / LAP - head / LAP;
+                let tail_off = tail % LAP;
+                let head_off = head % LAP;
+                return (lap_diff * BLOCK_CAP + tail_off).saturating_sub(head_off);
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        let head = self.head.index.load(Ordering::SeqCst);
+        let tail = self.tail.index.load(Ordering::SeqCst);
+        normalized(head) == normalized(tail)
+    }
+
+    /// Sets the closed mark and wakes every parked receiver; true if this
+    /// call closed the channel.
+    pub(crate) fn close(&self) -> bool {
+        let tail = self.tail.index.fetch_or(MARK_BIT, Ordering::SeqCst);
+        if tail & MARK_BIT == 0 {
+            self.receivers.disconnect();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.index.load(Ordering::SeqCst) & MARK_BIT != 0
+    }
+}
+
+/// A position's slot counter with a block-end offset moved on to the first
+/// slot of the next block. A receiver may link the next block and move
+/// `head` there before the sender of the last slot has moved `tail` off the
+/// block end; both then denote the same place.
+fn normalized(pos: usize) -> usize {
+    let slot = pos >> SHIFT;
+    if slot % LAP == BLOCK_CAP {
+        slot.wrapping_add(1)
+    } else {
+        slot
+    }
+}
+
+enum SendOnce<T> {
+    Sent,
+    Skipped(T),
+    Closed(T),
+}
+
+impl<T> Drop for Channel<T> {
+    fn drop(&mut self) {
+        // No handle is left, so no operation is in flight: every slot from
+        // head to tail holds a written, unclaimed message, and every block
+        // behind head has been freed by its last finisher.
+        let mut head = self.head.index.load(Ordering::Relaxed) & !HAS_NEXT;
+        let tail = self.tail.index.load(Ordering::Relaxed) & !MARK_BIT;
+        let mut block = self.head.block.load(Ordering::Relaxed);
+        while head != tail {
+            let offset = (head >> SHIFT) % LAP;
+            if offset < BLOCK_CAP {
+                // SAFETY: a written message nobody else can reach; dropped
+                // once.
+                unsafe { (*block).slots[offset].msg.with_mut(|p| (*p).assume_init_drop()) };
+            } else {
+                // SAFETY: we are done with this block and its successor is
+                // linked (tail is beyond it).
+                let next = unsafe { (*block).next.load(Ordering::Relaxed) };
+                // SAFETY: the block is reachable only from here now.
+                drop(unsafe { Box::from_raw(block) });
+                block = next;
+            }
+            head = head.wrapping_add(1 << SHIFT);
+        }
+        // Free the block head stopped in and anything linked after it.
+        while !block.is_null() {
+            // SAFETY: as above.
+            let next = unsafe { (*block).next.load(Ordering::Relaxed) };
+            // SAFETY: as above.
+            drop(unsafe { Box::from_raw(block) });
+            block = next;
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The default flavor for `bounded(n)`, `n >= 1`: a lock-free ring buffer.
+//!
+//! This is Dmitry Vyukov's bounded MPMC queue: every slot carries a *stamp*
+//! saying which lap of the ring it is ready for, and `head`/`tail` are
+//! positions that encode a lap and an index. A sender claims the slot at
+//! `tail` with one CAS when the slot's stamp says "free in this lap", writes
+//! the message, then stamps the slot "full". A receiver mirrors that at
+//! `head`. There is no lock and no allocation after construction; `head` and
+//! `tail` sit on separate cache lines so senders and receivers do not share
+//! one. The design, every ordering and the waiting protocol are argued in
+//! `docs/ring.md`.
+//!
+//! Positions: `lap * one_lap + index`, where `one_lap` is a power of two
+//! above `cap` and the bit below it (`mark_bit`) is free; `tail` carries the
+//! *closed* mark in that bit.
+//!
+//! A slot that a peer has claimed but not yet finished is never waited on by
+//! the `try_` operations: one still being written reads as empty, one still
+//! being read reads as full. The peer notifies when it finishes, so a
+//! blocking operation that parked on that answer is woken.
+
+use std::mem::MaybeUninit;
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use crate::context::{Context, Operation, Selected};
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{Backoff, UnsafeCell};
+use crate::waker::SyncWaker;
+
+/// One cell of the ring.
+struct Slot<T> {
+    /// `tail` value that may write the slot, or `head + 1` once written.
+    stamp: AtomicUsize,
+    msg: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// The outcome of trying to claim a slot.
+enum Claim {
+    /// The slot at this position is ours to write (send) or read (receive).
+    Slot(usize),
+    /// Full (send) or empty (receive), counting slots a peer has not
+    /// finished yet.
+    WouldBlock,
+    /// Closed (send), or closed and drained (receive).
+    Closed,
+}
+
+/// A bounded lock-free channel.
+pub(crate) struct Channel<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    buffer: Box<[Slot<T>]>,
+    cap: usize,
+    one_lap: usize,
+    mark_bit: usize,
+    senders: SyncWaker,
+    receivers: SyncWaker,
+}
+
+// SAFETY: messages move between threads through the slots, so `T: Send` is
+// needed and sufficient; every slot access is guarded by the stamp protocol
+// (one claimant per slot per lap), and the rest is atomics and locks.
+unsafe impl<T: Send> Send for Channel<T> {}
+// SAFETY: as above: shared access only hands whole messages from one thread
+// to another, never a `&T`, so `T: Sync` is not required.
+unsafe impl<T: Send> Sync for Channel<T> {}
+
+impl<T> Channel<T> {
+    /// A ring with room for `cap` messages (`cap >= 1`).
+    pub(crate) fn with_capacity(cap: usize) -> Self {
+        assert!(cap > 0, "capacity must be positive");
+        assert!(cap <= usize::MAX / 4, "capacity too large");
+        let mark_bit = (cap + 1).next_power_of_two();
+        let one_lap = mark_bit * 2;
+        let buffer = (0..cap)
+            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
+            .collect();
+        Channel {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            buffer,
+            cap,
+            one_lap,
+            mark_bit,
+            senders: SyncWaker::new(),
+            receivers: SyncWaker::new(),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, pos: usize) -> &Slot<T> {
+        // The index part of a position is always below `cap`.
+        &self.buffer[pos & (self.mark_bit - 1)]
+    }
+
+    /// The position after `pos`, wrapping to the next lap at the end.
+    #[inline]
+    fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.mark_bit - 1);
+        if index + 1 < self.cap {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// Claims the slot at `tail` for writing.
+    #[inline]
+    fn claim_send(&self) -> Claim {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                return Claim::Closed;
+            }
+            let stamp = self.slot(tail).stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                // Free in this lap. SeqCst so that the claim takes part in the
+                // total order the waiter protocol reasons about.
+                match self.tail.compare_exchange_weak(tail, self.next(tail), Ordering::SeqCst, Ordering::Relaxed) {
+                    Ok(_) => return Claim::Slot(tail),
+                    Err(current) => {
+                        tail = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
+                // The slot still holds the previous lap's message: the ring
+                // is full, or a receiver is still reading it. Either way no
+                // sender can claim it now (and `tail` cannot have moved on),
+                // so this is an honest "full".
+                return Claim::WouldBlock;
+            } else {
+                // Another sender claimed this slot; catch up.
+                backoff.spin();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes `msg` into a slot claimed by `claim_send` and publishes it.
+    ///
+    /// # Safety
+    /// `tail` must come from a successful `claim_send` and be used once.
+    #[inline]
+    unsafe fn write(&self, tail: usize, msg: T) {
+        let slot = self.slot(tail);
+        // SAFETY: the claim gave this thread the only right to the slot until
+        // the stamp below, and the slot is empty (its stamp said so).
+        slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
+        // Release: the receiver that acquires this stamp sees the message.
+        slot.stamp.store(tail + 1, Ordering::Release);
+        self.receivers.notify();
+    }
+
+    /// Claims the slot at `head` for reading.
+    #[inline]
+    fn claim_recv(&self) -> Claim {
+        let backoff = Backoff::new();
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let stamp = self.slot(head).stamp.load(Ordering::Acquire);
+            if stamp == head + 1 {
+                // Written in this lap.
+                match self.head.compare_exchange_weak(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed) {
+                    Ok(_) => return Claim::Slot(head),
+                    Err(current) => {
+                        head = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head {
+                // Not written in this lap: empty, or a sender is mid-write.
+                let tail = self.tail.load(Ordering::SeqCst);
+                if tail & !self.mark_bit == head && tail & self.mark_bit != 0 {
+                    // Closed, and no sender claimed a slot before the close
+                    // (a claim needs an unmarked tail): drained for good.
+                    return Claim::Closed;
+                }
+                return Claim::WouldBlock;
+            } else {
+                // Another receiver took this slot; catch up.
+                backoff.spin();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Reads the message out of a slot claimed by `claim_recv` and frees the
+    /// slot for the next lap.
+    ///
+    /// # Safety
+    /// `head` must come from a successful `claim_recv` and be used once.
+    #[inline]
+    unsafe fn read(&self, head: usize) -> T {
+        let slot = self.slot(head);
+        // SAFETY: the claim gave this thread the only right to the slot, and
+        // the Acquire load of the stamp `head + 1` saw the sender's write.
+        let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        // Release: the sender that claims the slot in the next lap sees that
+        // we are done with it.
+        slot.stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
+        self.senders.notify();
+        msg
+    }
+
+    /// Whether a send would not block right now (room, or closed).
+    fn can_send(&self) -> bool {
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 || self.slot(tail).stamp.load(Ordering::SeqCst) == tail
+    }
+
+    /// Whether a receive would not block right now (a message, or closed
+    /// and drained).
+    fn can_recv(&self) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        if self.slot(head).stamp.load(Ordering::SeqCst) == head + 1 {
+            return true;
+        }
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 && tail & !self.mark_bit == head
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        match self.claim_send() {
+            // SAFETY: a fresh successful claim, used once.
+            Claim::Slot(tail) => unsafe {
+                self.write(tail, msg);
+                Ok(())
+            },
+            Claim::WouldBlock => Err(TrySendError::Full(msg)),
+            Claim::Closed => Err(TrySendError::Disconnected(msg)),
+        }
+    }
+
+    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        loop {
+            let backoff = Backoff::new();
+            loop {
+                match self.claim_send() {
+                    // SAFETY: a fresh successful claim, used once.
+                    Claim::Slot(tail) => unsafe {
+                        self.write(tail, msg);
+                        return Ok(());
+                    },
+                    Claim::Closed => return Err(SendTimeoutError::Disconnected(msg)),
+                    Claim::WouldBlock => {}
+                }
+                if backoff.is_completed() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if let Some(deadline) = deadline {
+                if Instant::now() >= deadline {
+                    return Err(SendTimeoutError::Timeout(msg));
+                }
+            }
+            self.park_until(&self.senders, deadline, || self.can_send());
+        }
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.claim_recv() {
+            // SAFETY: a fresh successful claim, used once.
+            Claim::Slot(head) => Ok(unsafe { self.read(head) }),
+            Claim::WouldBlock => Err(TryRecvError::Empty),
+            Claim::Closed => Err(TryRecvError::Disconnected),
+        }
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        loop {
+            let backoff = Backoff::new();
+            loop {
+                match self.claim_recv() {
+                    // SAFETY: a fresh successful claim, used once.
+                    Claim::Slot(head) => return Ok(unsafe { self.read(head) }),
+                    Claim::Closed => return Err(RecvTimeoutError::Disconnected),
+                    Claim::WouldBlock => {}
+                }
+                if backoff.is_completed() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if let Some(deadline) = deadline {
+                if Instant::now() >= deadline {
+                    return Err(RecvTimeoutError::Timeout);
+                }
+            }
+            self.park_until(&self.receivers, deadline, || self.can_recv());
+        }
+    }
+
+    /// Registers in `waker`, re-checks `ready`, and parks until notified,
+    /// closed, or `deadline`. The caller retries its operation afterwards.
+    #[cold]
+    fn park_until(&self, waker: &SyncWaker, deadline: Option<Instant>, ready: impl Fn() -> bool) {
+        Context::with(|cx| {
+            let mut anchor = 0usize;
+            let oper = Operation::hook(&mut anchor);
+            waker.register(oper, cx);
+            // The registration fenced; if the channel changed before it, we
+            // see it here and do not park.
+            if ready() {
+                let _ = cx.try_select(Selected::Aborted);
+            }
+            match cx.wait_until(deadline) {
+                Selected::Aborted | Selected::Disconnected => {
+                    waker.unregister(oper);
+                }
+                // The notifier already removed our entry.
+                Selected::Operation(_) | Selected::Waiting => {}
+            }
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            // A consistent pair: tail did not move while we read head.
+            if self.tail.load(Ordering::SeqCst) == tail {
+                let tail = tail & !self.mark_bit;
+                let hix = head & (self.mark_bit - 1);
+                let tix = tail & (self.mark_bit - 1);
+                return if hix < tix {
+                    tix - hix
+                } else if hix > tix {
+                    self.cap - hix + tix
+                } else if tail == head {
+                    0
+                } else {
+                    self.cap
+                };
+            }
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & !self.mark_bit == head
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        head.wrapping_add(self.one_lap) == tail & !self.mark_bit
+    }
+
+    /// Sets the closed mark and wakes every waiter; true if this call closed
+    /// the channel.
+    pub(crate) fn close(&self) -> bool {
+        let tail = self.tail.fetch_or(self.mark_bit, Ordering::SeqCst);
+        if tail & self.mark_bit == 0 {
+            self.senders.disconnect();
+            self.receivers.disconnect();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+}
+
+impl<T> Drop for Channel<T> {
+    fn drop(&mut self) {
+        // No other handle exists, so every claimed slot was finished and the
+        // messages are exactly the slots from head up to tail.
+        let head = self.head.load(Ordering::Relaxed);
+        let len = self.len();
+        let hix = head & (self.mark_bit - 1);
+        for i in 0..len {
+            let index = if hix + i < self.cap { hix + i } else { hix + i - self.cap };
+            // SAFETY: slots head..head+len hold initialized messages nobody
+            // else can touch any more; each is dropped once.
+            self.buffer[index].msg.with_mut(|p| unsafe { (*p).assume_init_drop() });
+        }
+    }
+}

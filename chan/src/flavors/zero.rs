@@ -1,0 +1,266 @@
+//! The default flavor for `bounded(0)`: Go's unbuffered channel.
+//!
+//! A send completes only when a receiver takes the value, and a receive only
+//! when a sender gives one. The channel has no buffer: a lock guards two
+//! lists of parked operations, and each parked operation owns a *packet* on
+//! its own stack that the peer moves the message through.
+//!
+//! - A sender that finds a parked receiver moves its message into the
+//!   receiver's packet and then selects the receiver's context with one CAS
+//!   (which publishes the message), all under the lock, then unparks it.
+//!   With no receiver parked, it parks with its message in its own packet.
+//! - A receiver mirrors that: it takes the message out of a parked sender's
+//!   packet, then selects it; or parks with an empty packet.
+//! - If the selecting CAS fails (the waiter timed out or was closed at that
+//!   moment) the message goes straight back, still under the lock.
+//!
+//! A parked operation's packet stays valid while it is listed: its owner can
+//! only leave by being selected (after which no peer touches the packet) or
+//! by taking the lock to unlist itself. So a peer holding the lock may use
+//! any listed packet.
+//!
+//! Waiting itself (spin, yield, then park) is in `context.rs`; a receiver on
+//! another core usually sees the hand-off while still spinning, so the common
+//! 1:1 rendezvous never pays for a park.
+
+use std::marker::PhantomData;
+use std::time::Instant;
+
+use crate::context::{Context, Operation, Selected};
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::sync::{Mutex, MutexGuard, UnsafeCell};
+use crate::waker::{Entry, Step, Waker};
+
+/// The hand-over cell a parked operation owns.
+struct Packet<T> {
+    msg: UnsafeCell<Option<T>>,
+}
+
+impl<T> Packet<T> {
+    fn new(msg: Option<T>) -> Self {
+        Packet { msg: UnsafeCell::new(msg) }
+    }
+
+    /// Moves the message out of the packet.
+    ///
+    /// # Safety
+    /// The caller has the packet to itself: it holds the channel lock while
+    /// the packet's owner is listed, or it is the owner and no peer can
+    /// reach the packet any more.
+    unsafe fn take(&self) -> Option<T> {
+        // SAFETY: exclusive access, per this function's contract.
+        self.msg.with_mut(|p| unsafe { (*p).take() })
+    }
+
+    /// Moves a message into the packet; same contract as `take`.
+    unsafe fn put(&self, msg: Option<T>) {
+        // SAFETY: exclusive access, per this function's contract.
+        self.msg.with_mut(|p| unsafe { *p = msg })
+    }
+}
+
+/// A listed entry's packet.
+///
+/// # Safety
+/// The entry must have been registered by this channel with a `Packet<T>`,
+/// and be still listed (or just removed by the caller under the lock).
+unsafe fn packet<T>(entry: &Entry) -> &Packet<T> {
+    // SAFETY: per the contract, the pointer is a live `Packet<T>`.
+    unsafe { &*(entry.packet as *const Packet<T>) }
+}
+
+struct Inner {
+    senders: Waker,
+    receivers: Waker,
+    closed: bool,
+}
+
+/// A rendezvous channel.
+pub(crate) struct Channel<T> {
+    inner: Mutex<Inner>,
+    _marker: PhantomData<T>,
+}
+
+// SAFETY: messages only move between threads, through packets, under the
+// lock; `T: Send` is what that needs.
+unsafe impl<T: Send> Send for Channel<T> {}
+// SAFETY: as above; no `&T` is ever shared.
+unsafe impl<T: Send> Sync for Channel<T> {}
+
+impl<T> Channel<T> {
+    pub(crate) fn new() -> Self {
+        Channel {
+            inner: Mutex::new(Inner { senders: Waker::new(), receivers: Waker::new(), closed: false }),
+            _marker: PhantomData,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Under the lock: hands `msg` to a parked receiver. Gives it back if
+    /// none is parked.
+    fn give_to_receiver(inner: &mut Inner, msg: T) -> Result<Entry, T> {
+        let mut msg = Some(msg);
+        let entry = inner.receivers.try_select_with(|entry, step| {
+            // SAFETY: we hold the lock and the entry is listed (the closure
+            // runs only on listed entries).
+            let packet = unsafe { packet::<T>(entry) };
+            match step {
+                // SAFETY: as above.
+                Step::Prepare => unsafe { packet.put(msg.take()) },
+                // SAFETY: as above.
+                Step::Undo => msg = unsafe { packet.take() },
+            }
+        });
+        entry.ok_or_else(|| msg.take().expect("message kept when no receiver took it"))
+    }
+
+    /// Under the lock: takes a message from a parked sender.
+    fn take_from_sender(inner: &mut Inner) -> Option<(Entry, T)> {
+        let mut msg = None;
+        let entry = inner.senders.try_select_with(|entry, step| {
+            // SAFETY: we hold the lock and the entry is listed.
+            let packet = unsafe { packet::<T>(entry) };
+            match step {
+                // SAFETY: as above.
+                Step::Prepare => msg = unsafe { packet.take() },
+                // SAFETY: as above.
+                Step::Undo => unsafe { packet.put(msg.take()) },
+            }
+        })?;
+        Some((entry, msg.expect("a parked sender's packet holds its message")))
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(TrySendError::Disconnected(msg));
+        }
+        match Self::give_to_receiver(&mut inner, msg) {
+            Ok(entry) => {
+                drop(inner);
+                entry.cx.unpark();
+                Ok(())
+            }
+            Err(msg) => Err(TrySendError::Full(msg)),
+        }
+    }
+
+    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(SendTimeoutError::Disconnected(msg));
+        }
+        let msg = match Self::give_to_receiver(&mut inner, msg) {
+            Ok(entry) => {
+                drop(inner);
+                entry.cx.unpark();
+                return Ok(());
+            }
+            Err(msg) => msg,
+        };
+        if let Some(deadline) = deadline {
+            if Instant::now() >= deadline {
+                return Err(SendTimeoutError::Timeout(msg));
+            }
+        }
+        Context::with(|cx| {
+            let mut packet = Packet::new(Some(msg));
+            let oper = Operation::hook(&mut packet);
+            inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
+            drop(inner);
+            let sel = cx.wait_until(deadline);
+            match sel {
+                // A receiver took the message before selecting us.
+                Selected::Operation(_) => Ok(()),
+                Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
+                    let mut inner = self.lock();
+                    inner.senders.unregister(oper);
+                    drop(inner);
+                    // SAFETY: we are unlisted, so no peer can reach the packet.
+                    let msg = unsafe { packet.take() }.expect("an unselected sender keeps its message");
+                    if sel == Selected::Aborted {
+                        Err(SendTimeoutError::Timeout(msg))
+                    } else {
+                        Err(SendTimeoutError::Disconnected(msg))
+                    }
+                }
+            }
+        })
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(TryRecvError::Disconnected);
+        }
+        match Self::take_from_sender(&mut inner) {
+            Some((entry, msg)) => {
+                drop(inner);
+                entry.cx.unpark();
+                Ok(msg)
+            }
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(RecvTimeoutError::Disconnected);
+        }
+        if let Some((entry, msg)) = Self::take_from_sender(&mut inner) {
+            drop(inner);
+            entry.cx.unpark();
+            return Ok(msg);
+        }
+        if let Some(deadline) = deadline {
+            if Instant::now() >= deadline {
+                return Err(RecvTimeoutError::Timeout);
+            }
+        }
+        Context::with(|cx| {
+            let mut packet = Packet::<T>::new(None);
+            let oper = Operation::hook(&mut packet);
+            inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
+            drop(inner);
+            let sel = cx.wait_until(deadline);
+            match sel {
+                Selected::Operation(_) => {
+                    // SAFETY: the sender that selected us is done with the
+                    // packet; its CAS published the message it put there.
+                    Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))
+                }
+                Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
+                    let mut inner = self.lock();
+                    inner.receivers.unregister(oper);
+                    drop(inner);
+                    if sel == Selected::Aborted {
+                        Err(RecvTimeoutError::Timeout)
+                    } else {
+                        Err(RecvTimeoutError::Disconnected)
+                    }
+                }
+            }
+        })
+    }
+
+    /// Closes the channel and wakes every parked operation; true if this
+    /// call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let mut inner = self.lock();
+        if inner.closed {
+            return false;
+        }
+        inner.closed = true;
+        inner.senders.disconnect();
+        inner.receivers.disconnect();
+        true
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}

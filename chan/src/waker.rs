@@ -1,0 +1,169 @@
+//! Lists of threads waiting on a channel, and how they are woken.
+//!
+//! [`Waker`] is the plain list, used under a lock the caller already holds
+//! (the rendezvous flavor). [`SyncWaker`] adds its own lock plus an
+//! `is_empty` flag, so that the lock-free flavors can ask "does anyone
+//! wait?" with one load and touch the lock only when the answer is yes.
+//!
+//! No wake-up is lost because both sides of the race put a `SeqCst` fence
+//! between their write and their read (the classic Dekker pattern):
+//!
+//! - a waiter registers (writes `is_empty = false`), fences, then re-checks
+//!   the channel state;
+//! - a thread that changed the channel state (wrote a slot stamp) fences,
+//!   then reads `is_empty`.
+//!
+//! In the single total order of `SeqCst` fences one fence comes first, so
+//! either the waiter's re-check sees the new state (and it does not park),
+//! or the notifier sees the registration (and wakes it).
+
+use crate::context::{current_thread_id, Context, Operation, Selected};
+use crate::sync::atomic::{fence, AtomicBool, Ordering};
+use crate::sync::Mutex;
+
+/// One waiting operation.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The operation's id.
+    pub(crate) oper: Operation,
+    /// Flavor-specific data the waiter exposes to its peer (the rendezvous
+    /// flavor's message packet); null when unused.
+    pub(crate) packet: *mut (),
+    /// The waiting thread's context.
+    pub(crate) cx: Context,
+}
+
+/// Which half of a hand-over [`Waker::try_select_with`] asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Move the message before trying to select the waiter.
+    Prepare,
+    /// The waiter had already given up: move it back.
+    Undo,
+}
+
+/// A list of waiting operations, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct Waker {
+    selectors: Vec<Entry>,
+}
+
+impl Waker {
+    pub(crate) fn new() -> Self {
+        Waker { selectors: Vec::new() }
+    }
+
+    /// Adds a waiting operation.
+    pub(crate) fn register_with_packet(&mut self, oper: Operation, packet: *mut (), cx: &Context) {
+        self.selectors.push(Entry { oper, packet, cx: cx.clone() });
+    }
+
+    /// Removes a waiting operation, if it is still listed.
+    pub(crate) fn unregister(&mut self, oper: Operation) -> Option<Entry> {
+        let pos = self.selectors.iter().position(|e| e.oper == oper)?;
+        Some(self.selectors.remove(pos))
+    }
+
+    /// Selects and removes the oldest waiter of another thread that is still
+    /// waiting. `hand_over` runs with [`Step::Prepare`] on each candidate
+    /// before the selecting CAS (the rendezvous flavor moves the message
+    /// through the waiter's packet there, so the CAS publishes it), and with
+    /// [`Step::Undo`] if the candidate turned out to be no longer waiting.
+    ///
+    /// The caller unparks the returned entry's thread, ideally after
+    /// releasing its lock.
+    pub(crate) fn try_select_with(&mut self, mut hand_over: impl FnMut(&Entry, Step)) -> Option<Entry> {
+        let me = current_thread_id();
+        let mut i = 0;
+        while i < self.selectors.len() {
+            let entry = &self.selectors[i];
+            if entry.cx.thread_id() != me {
+                hand_over(entry, Step::Prepare);
+                if entry.cx.try_select(Selected::Operation(entry.oper)).is_ok() {
+                    return Some(self.selectors.remove(i));
+                }
+                hand_over(entry, Step::Undo);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Selects the oldest waiter still waiting, as [`Waker::try_select_with`]
+    /// without a packet.
+    pub(crate) fn try_select(&mut self) -> Option<Entry> {
+        self.try_select_with(|_, _| {})
+    }
+
+    /// Tells every waiter the channel is closed, and wakes it. Entries stay
+    /// listed; each waiter removes its own when it wakes.
+    pub(crate) fn disconnect(&mut self) {
+        for entry in &self.selectors {
+            if entry.cx.try_select(Selected::Disconnected).is_ok() {
+                entry.cx.unpark();
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.selectors.is_empty()
+    }
+}
+
+/// A [`Waker`] with its own lock and a lock-free "anyone waiting?" flag.
+#[derive(Debug)]
+pub(crate) struct SyncWaker {
+    inner: Mutex<Waker>,
+    is_empty: AtomicBool,
+}
+
+impl SyncWaker {
+    pub(crate) fn new() -> Self {
+        SyncWaker { inner: Mutex::new(Waker::new()), is_empty: AtomicBool::new(true) }
+    }
+
+    /// Registers a waiting operation, then fences so that the caller's
+    /// re-check of the channel state is ordered after the registration.
+    pub(crate) fn register(&self, oper: Operation, cx: &Context) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.register_with_packet(oper, std::ptr::null_mut(), cx);
+        self.is_empty.store(false, Ordering::Relaxed);
+        drop(inner);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Removes a waiting operation if it is still listed.
+    pub(crate) fn unregister(&self, oper: Operation) -> Option<Entry> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = inner.unregister(oper);
+        self.is_empty.store(inner.is_empty(), Ordering::Relaxed);
+        entry
+    }
+
+    /// Wakes one waiting thread, if any. Call after a change that may let a
+    /// waiter proceed; the fast path is a fence and one load.
+    #[inline]
+    pub(crate) fn notify(&self) {
+        fence(Ordering::SeqCst);
+        if !self.is_empty.load(Ordering::Relaxed) {
+            self.notify_slow();
+        }
+    }
+
+    #[cold]
+    fn notify_slow(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = inner.try_select();
+        self.is_empty.store(inner.is_empty(), Ordering::Relaxed);
+        drop(inner);
+        if let Some(entry) = entry {
+            entry.cx.unpark();
+        }
+    }
+
+    /// Wakes every waiting thread with `Disconnected`.
+    pub(crate) fn disconnect(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.disconnect();
+    }
+}

@@ -1,0 +1,7 @@
+//! The behaviour suite against the default (lock-free) flavor.
+
+mod flavor {
+    pub use chan::{bounded, unbounded};
+}
+
+include!("suite/behaviour.rs");
