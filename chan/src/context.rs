@@ -172,21 +172,36 @@ impl Context {
 
     /// Waits until the context is selected or `deadline` passes.
     ///
-    /// Spins and yields briefly first: a peer on another core usually
-    /// answers within a microsecond, far less than the 5-50 µs a park/unpark
-    /// round trip costs. Then parks. On deadline it tries to abort; if a peer
-    /// selected it in the meantime, that selection wins and is returned.
-    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
-        let backoff = Backoff::new();
-        loop {
-            let sel = self.selected();
-            if sel != Selected::Waiting {
-                return sel;
+    /// With `patient`, first waits actively for the whole [`Patience`]
+    /// budget: the rendezvous flavor registers at once, and its peer on
+    /// another core usually answers within a microsecond, far less than the
+    /// 5-50 µs a park/unpark round trip costs. The buffered flavors have
+    /// already been patient before registering (while registered, every peer
+    /// operation takes the slow notify path), so they only spin briefly.
+    /// Then parks. On deadline it tries to abort; if a peer selected it in
+    /// the meantime, that selection wins and is returned.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>, patient: bool) -> Selected {
+        if patient {
+            let mut patience = Patience::new();
+            loop {
+                let sel = self.selected();
+                if sel != Selected::Waiting {
+                    return sel;
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
+                    break;
+                }
             }
-            if backoff.is_completed() {
-                break;
+        } else {
+            // A few short spins catch a peer that is about to notify.
+            let backoff = Backoff::new();
+            for _ in 0..4 {
+                let sel = self.selected();
+                if sel != Selected::Waiting {
+                    return sel;
+                }
+                backoff.spin();
             }
-            backoff.snooze();
         }
         loop {
             let sel = self.selected();
@@ -206,6 +221,63 @@ impl Context {
                 }
                 None => thread::park(),
             }
+        }
+    }
+}
+
+/// Active waiting before a thread parks: a short exponential spin, then
+/// yielding the CPU until a time budget is spent.
+///
+/// Parking and waking a thread costs 5-50 µs, while a peer running on
+/// another core answers in well under a microsecond, so a waiter that parks
+/// at once loses badly on hand-offs. Spinning for long burns a core that
+/// another thread may need when threads outnumber cores; yielding does not
+/// (the scheduler runs whoever is ready, and an idle core returns at once).
+/// So: spin up to [`SPIN_STEPS`] doublings (about 1-3 µs), then yield until
+/// [`YIELD_BUDGET`] has passed since the first yield, then give up (park).
+pub(crate) struct Patience {
+    step: u32,
+    #[cfg_attr(loom, allow(dead_code))]
+    yield_until: Option<Instant>,
+}
+
+/// Doublings of the spin phase: 2^0 + ... + 2^(SPIN_STEPS-1) spin hints.
+#[cfg_attr(loom, allow(dead_code))]
+const SPIN_STEPS: u32 = 7;
+
+/// How long the yield phase lasts, comparable to one park/unpark round trip.
+#[cfg_attr(loom, allow(dead_code))]
+const YIELD_BUDGET: std::time::Duration = std::time::Duration::from_micros(20);
+
+impl Patience {
+    pub(crate) fn new() -> Self {
+        Patience { step: 0, yield_until: None }
+    }
+
+    /// Waits a little; false once the budget is spent and the caller should
+    /// park.
+    pub(crate) fn wait(&mut self) -> bool {
+        #[cfg(loom)]
+        {
+            self.step += 1;
+            loom::thread::yield_now();
+            self.step <= 2
+        }
+        #[cfg(not(loom))]
+        {
+            if self.step < SPIN_STEPS {
+                for _ in 0..1u32 << self.step {
+                    std::hint::spin_loop();
+                }
+                self.step += 1;
+                return true;
+            }
+            let now = Instant::now();
+            if now >= *self.yield_until.get_or_insert(now + YIELD_BUDGET) {
+                return false;
+            }
+            std::thread::yield_now();
+            true
         }
     }
 }

@@ -65,7 +65,7 @@ pub(crate) fn spin_loop() {
 ///
 /// Outside loom this is `crossbeam_utils::Backoff`. Under loom a spin loop
 /// would make the model explore an unbounded number of schedules, so every
-/// step yields to the model's scheduler and the backoff gives up after two.
+/// step yields to the model's scheduler instead.
 #[cfg(not(loom))]
 pub(crate) use crossbeam_utils::Backoff;
 
@@ -83,8 +83,5 @@ impl Backoff {
     pub(crate) fn snooze(&self) {
         self.0.set(self.0.get() + 1);
         loom::thread::yield_now();
-    }
-    pub(crate) fn is_completed(&self) -> bool {
-        self.0.get() >= 2
     }
 }

@@ -44,7 +44,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use crate::context::{Context, Operation, Selected};
+use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
@@ -405,17 +405,16 @@ impl<T> Channel<T> {
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
-            let backoff = Backoff::new();
+            let mut patience = Patience::new();
             loop {
                 match self.claim_recv() {
                     RecvClaim::Msg(msg) => return Ok(msg),
                     RecvClaim::Closed => return Err(RecvTimeoutError::Disconnected),
                     RecvClaim::Empty => {}
                 }
-                if backoff.is_completed() {
+                if deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
                     break;
                 }
-                backoff.snooze();
             }
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {
@@ -435,7 +434,7 @@ impl<T> Channel<T> {
             if self.can_recv() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            match cx.wait_until(deadline) {
+            match cx.wait_until(deadline, false) {
                 Selected::Aborted | Selected::Disconnected => {
                     self.receivers.unregister(oper);
                 }

@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use crate::context::{Context, Operation, Selected};
+use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
@@ -238,7 +238,7 @@ impl<T> Channel<T> {
 
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         loop {
-            let backoff = Backoff::new();
+            let mut patience = Patience::new();
             loop {
                 match self.claim_send() {
                     // SAFETY: a fresh successful claim, used once.
@@ -249,10 +249,9 @@ impl<T> Channel<T> {
                     Claim::Closed => return Err(SendTimeoutError::Disconnected(msg)),
                     Claim::WouldBlock => {}
                 }
-                if backoff.is_completed() {
+                if deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
                     break;
                 }
-                backoff.snooze();
             }
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {
@@ -274,7 +273,7 @@ impl<T> Channel<T> {
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
-            let backoff = Backoff::new();
+            let mut patience = Patience::new();
             loop {
                 match self.claim_recv() {
                     // SAFETY: a fresh successful claim, used once.
@@ -282,10 +281,9 @@ impl<T> Channel<T> {
                     Claim::Closed => return Err(RecvTimeoutError::Disconnected),
                     Claim::WouldBlock => {}
                 }
-                if backoff.is_completed() {
+                if deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
                     break;
                 }
-                backoff.snooze();
             }
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {
@@ -309,7 +307,7 @@ impl<T> Channel<T> {
             if ready() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            match cx.wait_until(deadline) {
+            match cx.wait_until(deadline, false) {
                 Selected::Aborted | Selected::Disconnected => {
                     waker.unregister(oper);
                 }

@@ -171,7 +171,7 @@ impl<T> Channel<T> {
             let oper = Operation::hook(&mut packet);
             inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
-            let sel = cx.wait_until(deadline);
+            let sel = cx.wait_until(deadline, true);
             match sel {
                 // A receiver took the message before selecting us.
                 Selected::Operation(_) => Ok(()),
@@ -226,7 +226,7 @@ impl<T> Channel<T> {
             let oper = Operation::hook(&mut packet);
             inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
-            let sel = cx.wait_until(deadline);
+            let sel = cx.wait_until(deadline, true);
             match sel {
                 Selected::Operation(_) => {
                     // SAFETY: the sender that selected us is done with the
