@@ -244,3 +244,106 @@ impl<T> WaitQ<T> {
         true
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A value slot, the operation id anchored at it, and a sudog for `cx`.
+    macro_rules! waiter {
+        ($cx:expr, $slot:ident, $sg:ident, $init:expr) => {
+            let mut $slot = UnsafeCell::new($init);
+            let oper = Operation::hook(&mut $slot);
+            let $sg = Sudog::new($cx, oper, &$slot, ptr::null());
+        };
+    }
+
+    fn take<T>(slot: &UnsafeCell<Option<T>>) -> Option<T> {
+        // SAFETY: the sudog using this slot is unlinked; the test thread is
+        // the only one around.
+        slot.with_mut(|p| unsafe { (*p).take() })
+    }
+
+    #[test]
+    fn dequeue_skips_a_waiter_that_gave_up_and_gives_the_value_to_the_next() {
+        Context::with(|gave_up| {
+            // A nested `with` hands out a second, independent context.
+            Context::with(|waiting| {
+                waiter!(gave_up, slot_a, a, None::<String>);
+                waiter!(waiting, slot_b, b, None::<String>);
+                let mut q = WaitQ::new();
+                // SAFETY: `a` and `b` outlive `q`'s use of them and are
+                // unlinked (checked below) before they go.
+                unsafe {
+                    q.enqueue(&a);
+                    q.enqueue(&b);
+                }
+                assert_eq!(q.len(), 2);
+                gave_up.try_select(Selected::Aborted).unwrap();
+
+                let mut local = Some(String::from("v"));
+                let woken = q.dequeue(Some(&mut local), true).expect("the live waiter is won");
+                assert_eq!(local, None, "the value left the caller once");
+                assert_eq!(waiting.selected(), Selected::Operation(b.oper));
+                assert!(b.success());
+                assert_eq!(take(&slot_b).as_deref(), Some("v"));
+                // The one that gave up got its slot back untouched and is
+                // unlinked, as Go's dequeue leaves a lost select sudog.
+                assert_eq!(gave_up.selected(), Selected::Aborted);
+                assert!(!a.success());
+                assert_eq!(take(&slot_a), None);
+                assert!(q.is_empty());
+                // SAFETY: `a` was enqueued on `q`.
+                assert!(!unsafe { q.remove(&a) }, "already unlinked");
+                drop(woken);
+            })
+        })
+    }
+
+    #[test]
+    fn dequeue_gives_the_value_back_when_nobody_can_be_won() {
+        Context::with(|gave_up| {
+            waiter!(gave_up, slot, sg, Some(1u8));
+            let mut q = WaitQ::new();
+            // SAFETY: `sg` outlives `q`'s use of it.
+            unsafe { q.enqueue(&sg) };
+            gave_up.try_select(Selected::Aborted).unwrap();
+            // A receiver trying to take from a sender that gave up.
+            let mut local = None;
+            assert!(q.dequeue(Some(&mut local), true).is_none());
+            assert_eq!(local, None);
+            assert_eq!(take(&slot), Some(1), "the sender keeps its value");
+            assert!(q.is_empty());
+        })
+    }
+
+    #[test]
+    fn remove_unlinks_from_anywhere_and_keeps_fifo_order() {
+        Context::with(|cx| {
+            waiter!(cx, s1, a, None::<u8>);
+            waiter!(cx, s2, b, None::<u8>);
+            waiter!(cx, s3, c, None::<u8>);
+            let mut q = WaitQ::new();
+            // SAFETY: all three outlive `q`'s use of them.
+            unsafe {
+                q.enqueue(&a);
+                q.enqueue(&b);
+                q.enqueue(&c);
+                assert!(q.remove(&b));
+                assert!(!q.remove(&b));
+                assert_eq!(q.len(), 2);
+                assert!(q.remove(&c));
+                assert!(q.remove(&a));
+            }
+            assert!(q.is_empty());
+            // SAFETY: as above; re-linked in a new order.
+            unsafe {
+                q.enqueue(&c);
+                q.enqueue(&a);
+            }
+            let first = q.dequeue(None, false).expect("c is still waiting");
+            assert_eq!(first.selected(), Selected::Operation(c.oper));
+            let _ = (&s1, &s2, &s3);
+        })
+    }
+}
