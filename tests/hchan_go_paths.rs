@@ -273,3 +273,17 @@ fn timeouts_never_lose_or_duplicate_a_value() {
         assert_eq!(seen.len(), 3 * per_sender, "values lost, cap {cap:?}");
     }
 }
+
+#[test]
+fn zero_sized_values_in_a_huge_ring() {
+    // Go's makechan allocates no buffer for zero-sized elements; neither do
+    // we, so any capacity works, and the ring arithmetic must not overflow.
+    let (s, r) = hchan::bounded::<()>(usize::MAX);
+    for _ in 0..10 {
+        s.send(()).unwrap();
+    }
+    assert_eq!(s.len(), 10);
+    assert_eq!(s.capacity(), Some(usize::MAX));
+    assert_eq!(r.try_iter().count(), 10);
+    assert!(r.is_empty() && !r.is_full());
+}

@@ -23,7 +23,12 @@ pub(crate) struct Buf<T> {
 impl<T> Buf<T> {
     /// A ring of `size` empty slots. Zero-sized `T` allocates nothing.
     pub(crate) fn with_size(size: usize) -> Self {
-        Buf { slots: std::iter::repeat_with(MaybeUninit::uninit).take(size).collect() }
+        let mut slots = Vec::with_capacity(size);
+        // SAFETY: the capacity is `size`, and a `MaybeUninit` needs no
+        // initialization. This is O(1) even for a huge ring of zero-sized
+        // values, which allocates nothing.
+        unsafe { slots.set_len(size) };
+        Buf { slots: slots.into_boxed_slice() }
     }
 
     /// The number of slots (Go's `dataqsiz` for a bounded channel).
