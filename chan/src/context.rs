@@ -136,6 +136,7 @@ impl Context {
         }
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     fn reset(&self) {
         self.inner.select.store(WAITING, Ordering::Release);
     }

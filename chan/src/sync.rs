@@ -21,7 +21,7 @@ pub(crate) use std::sync::{Mutex, MutexGuard};
 /// Thread handles and parking.
 pub(crate) mod thread {
     #[cfg(loom)]
-    pub(crate) use loom::thread::{current, park, yield_now, Thread};
+    pub(crate) use loom::thread::{current, park, Thread};
     #[cfg(not(loom))]
     pub(crate) use std::thread::{current, park, park_timeout, Thread};
 }
@@ -51,6 +51,15 @@ impl<T> UnsafeCell<T> {
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
+
+/// One step of a busy wait: a CPU spin hint, or a yield to loom's scheduler.
+#[inline(always)]
+pub(crate) fn spin_loop() {
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
 
 /// Exponential backoff for the short waits before a thread parks.
 ///

@@ -55,7 +55,8 @@ const READ: usize = 2;
 const DESTROY: usize = 4;
 const SKIP: usize = 8;
 
-const LAP: usize = 32;
+// Under loom a block holds three messages, so small models cross blocks.
+const LAP: usize = if cfg!(loom) { 4 } else { 32 };
 const BLOCK_CAP: usize = LAP - 1;
 const SHIFT: usize = 1;
 const MARK_BIT: usize = 1;
@@ -63,7 +64,7 @@ const HAS_NEXT: usize = 1;
 
 /// How many spin steps a receiver gives a sender that is mid-write before
 /// it skips the slot.
-const WRITE_GRACE_SPINS: u32 = 32;
+const WRITE_GRACE_SPINS: u32 = if cfg!(loom) { 1 } else { 32 };
 
 struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
@@ -376,7 +377,7 @@ impl<T> Channel<T> {
         while state & WRITE == 0 {
             if spins < WRITE_GRACE_SPINS {
                 spins += 1;
-                std::hint::spin_loop();
+                crate::sync::spin_loop();
                 state = slot.state.load(Ordering::Acquire);
                 continue;
             }

@@ -1,0 +1,190 @@
+//! loom models of the default flavor's lock-free cores.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --test loom`.
+//! Under `--cfg loom` the channel's atomics, cells, locks and parking come
+//! from loom (see `chan/src/sync.rs`), so these models explore the shipped
+//! code. Each model is small (two or three threads, a few messages) and the
+//! preemption bound keeps the whole file to a few minutes in CI.
+#![cfg(loom)]
+
+use chan::{RecvError, TryRecvError};
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+/// A thread whose result is collected by spinning on a flag rather than by
+/// `join`: the channel may unpark a thread a moment after it stopped
+/// waiting (harmless for std, where unparks may be spurious), and loom
+/// treats such a stray unpark arriving during `join` as a broken model.
+struct Task<R> {
+    done: Arc<AtomicBool>,
+    result: Arc<Mutex<Option<R>>>,
+}
+
+fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Task<R> {
+    let done = Arc::new(AtomicBool::new(false));
+    let result = Arc::new(Mutex::new(None));
+    let (d, res) = (done.clone(), result.clone());
+    thread::spawn(move || {
+        let r = f();
+        *res.lock().unwrap() = Some(r);
+        d.store(true, Ordering::Release);
+    });
+    Task { done, result }
+}
+
+impl<R> Task<R> {
+    fn join(self) -> R {
+        while !self.done.load(Ordering::Acquire) {
+            thread::yield_now();
+        }
+        let r = self.result.lock().unwrap().take();
+        r.expect("task stored its result")
+    }
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// Receives with `try_recv` until the channel reports closed.
+fn drain_with_try_recv(r: &chan::Receiver<u32>) -> Vec<u32> {
+    let mut got = Vec::new();
+    loop {
+        match r.try_recv() {
+            Ok(v) => got.push(v),
+            Err(TryRecvError::Empty) => thread::yield_now(),
+            Err(TryRecvError::Disconnected) => return got,
+        }
+    }
+}
+
+#[test]
+fn ring_try_send_try_recv_close() {
+    model(|| {
+        let (s, r) = chan::bounded(2);
+        let t = spawn(move || {
+            let mut sent = Vec::new();
+            for v in 1..=3 {
+                if s.try_send(v).is_ok() {
+                    sent.push(v);
+                }
+            }
+            s.close();
+            sent
+        });
+        let got = drain_with_try_recv(&r);
+        let sent = t.join();
+        assert_eq!(got, sent, "every accepted message arrives once, in order");
+    });
+}
+
+#[test]
+fn ring_blocking_park_and_wake() {
+    model(|| {
+        let (s, r) = chan::bounded(1);
+        let t = spawn(move || {
+            s.send(1).unwrap();
+            // Full until the receiver takes 1: parks, must be woken.
+            s.send(2).unwrap();
+        });
+        assert_eq!(r.recv(), Ok(1));
+        assert_eq!(r.recv(), Ok(2));
+        assert_eq!(r.recv(), Err(RecvError));
+        t.join();
+    });
+}
+
+#[test]
+fn ring_two_senders_one_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded(1);
+        let s2 = s.clone();
+        let a = spawn(move || s.send(1).unwrap());
+        let b = spawn(move || s2.send(2).unwrap());
+        let mut got = vec![r.recv().unwrap(), r.recv().unwrap()];
+        got.sort();
+        assert_eq!(got, [1, 2]);
+        a.join();
+        b.join();
+    });
+}
+
+#[test]
+fn close_wakes_a_parked_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded::<u32>(1);
+        let t = spawn(move || r.recv());
+        s.close();
+        assert_eq!(t.join(), Err(RecvError));
+    });
+}
+
+#[test]
+fn rendezvous_hand_off() {
+    model(|| {
+        let (s, r) = chan::bounded(0);
+        let t = spawn(move || {
+            s.send(7).unwrap();
+            s.send(8).unwrap();
+        });
+        assert_eq!(r.recv(), Ok(7));
+        assert_eq!(r.recv(), Ok(8));
+        assert_eq!(r.recv(), Err(RecvError));
+        t.join();
+    });
+}
+
+#[test]
+fn rendezvous_try_send_against_parked_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded(0);
+        let t = spawn(move || r.recv());
+        // Either the receiver is parked and takes it, or it is not yet and
+        // the message comes back; never both, never lost.
+        let delivered = s.try_send(5).is_ok();
+        s.close();
+        let got = t.join();
+        assert_eq!(got.ok(), delivered.then_some(5));
+    });
+}
+
+#[test]
+fn list_crosses_blocks_with_try_recv() {
+    model(|| {
+        // Under loom a block holds 3 messages: 4 sends cross into a second.
+        let (s, r) = chan::unbounded();
+        let t = spawn(move || {
+            for v in 1..=4 {
+                s.send(v).unwrap();
+            }
+        });
+        let got = drain_with_try_recv(&r);
+        assert_eq!(got, [1, 2, 3, 4]);
+        t.join();
+    });
+}
+
+#[test]
+fn list_blocking_recv_with_two_senders() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let (s, r) = chan::unbounded();
+        let s2 = s.clone();
+        let a = spawn(move || {
+            s.send(1).unwrap();
+            s.send(2).unwrap();
+        });
+        let b = spawn(move || s2.send(10).unwrap());
+        let mut got: Vec<u32> = r.iter().collect();
+        let ones: Vec<u32> = got.iter().copied().filter(|&v| v < 10).collect();
+        assert_eq!(ones, [1, 2], "per-sender order");
+        got.sort();
+        assert_eq!(got, [1, 2, 10]);
+        a.join();
+        b.join();
+    });
+}
