@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::flavors::{list, ring, zero};
+use crate::hchan;
 
 /// The channel a set of handles shares: the flavor plus handle counts.
 pub(crate) struct Shared<T> {
@@ -25,6 +26,8 @@ pub(crate) enum Flavor<T> {
     List(list::Channel<T>),
     /// `bounded(0)`: rendezvous.
     Zero(zero::Channel<T>),
+    /// `hchan::bounded(n)`, `hchan::unbounded()`: Go's mutex-based design.
+    Hchan(hchan::HChan<T>),
 }
 
 /// Runs the same expression on whichever flavor is inside.
@@ -34,6 +37,7 @@ macro_rules! dispatch {
             Flavor::Ring($chan) => $body,
             Flavor::List($chan) => $body,
             Flavor::Zero($chan) => $body,
+            Flavor::Hchan($chan) => $body,
         }
     };
 }
@@ -62,6 +66,7 @@ impl<T> Flavor<T> {
             Flavor::Ring(c) => c.len(),
             Flavor::List(c) => c.len(),
             Flavor::Zero(_) => 0,
+            Flavor::Hchan(c) => c.len(),
         }
     }
     fn capacity(&self) -> Option<usize> {
@@ -69,6 +74,7 @@ impl<T> Flavor<T> {
             Flavor::Ring(c) => Some(c.capacity()),
             Flavor::List(_) => None,
             Flavor::Zero(_) => Some(0),
+            Flavor::Hchan(c) => c.capacity(),
         }
     }
     fn is_empty(&self) -> bool {
@@ -76,6 +82,7 @@ impl<T> Flavor<T> {
             Flavor::Ring(c) => c.is_empty(),
             Flavor::List(c) => c.is_empty(),
             Flavor::Zero(_) => true,
+            Flavor::Hchan(c) => c.is_empty(),
         }
     }
     fn is_full(&self) -> bool {
@@ -83,6 +90,7 @@ impl<T> Flavor<T> {
             Flavor::Ring(c) => c.is_full(),
             Flavor::List(_) => false,
             Flavor::Zero(_) => true,
+            Flavor::Hchan(c) => c.is_full(),
         }
     }
 }

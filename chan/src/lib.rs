@@ -37,6 +37,7 @@ mod channel;
 mod context;
 mod err;
 mod flavors;
+pub mod hchan;
 mod sync;
 mod waker;
 

@@ -1,0 +1,349 @@
+//! Go's `sudog` and `waitq`: the record of a thread parked on a channel, and
+//! the FIFO of such records that `hchan.sendq` and `hchan.recvq` are.
+//!
+//! Invariants this file keeps, and every caller relies on:
+//!
+//! - A `WaitQ` lives inside its channel's lock, so `&mut WaitQ` means the
+//!   lock is held. Every link (`first`, `last`, `next`, `prev`) is read and
+//!   written only under that lock.
+//! - A sudog is linked in at most one queue, and only while its owner waits.
+//! - **A linked sudog is alive.** It sits in its owner's stack frame (as Go's
+//!   `ep` does; the sudog itself is there too, where Go takes one from a
+//!   per-P cache), and the owner leaves that frame only after one of:
+//!   1. a peer selected it: the peer had already unlinked it, under the
+//!      lock, before its CAS;
+//!   2. the owner took the lock and unlinked itself (`remove`).
+//!
+//!   So whoever holds the lock may dereference any linked sudog.
+//! - A peer touches a sudog only under the lock and never after its
+//!   selecting CAS succeeds: from that instant the owner may return and the
+//!   sudog be gone. Everything the peer still needs (the context to wake) it
+//!   copies out before the CAS; the value and `success` it writes before the
+//!   CAS, which publishes them.
+//!
+//! Where Go differs: its parked goroutine cannot give up, so `dequeue` only
+//! needs the `selectDone` CAS for select sudogs and `send`/`recv` copy the
+//! value afterwards. Our waiters can time out at any moment, so every sudog
+//! is won by the same CAS on its thread's [`Context`], and the value must be
+//! in place before that CAS: `dequeue` moves it, and moves it back if the
+//! CAS is lost.
+
+use std::cell::Cell;
+use std::ptr;
+
+use crate::context::{Context, Operation, Selected};
+use crate::sync::UnsafeCell;
+
+/// One thread waiting on one channel (Go's `sudog`).
+pub(crate) struct Sudog<T> {
+    /// Go's `g`: the parked thread, through its waiting context.
+    cx: Context,
+    /// What a peer selects `cx` with; Go reports the winning sudog through
+    /// `gp.param`, we through the context's select word.
+    oper: Operation,
+    /// Go's `elem`: the owner's value slot, on its stack. A sender's holds
+    /// its message until a receiver takes it; a receiver's is empty until a
+    /// sender fills it.
+    elem: *const UnsafeCell<Option<T>>,
+    /// Go's `success`: true if a peer completed the operation, false if
+    /// `closechan` woke it. Written by the peer before its CAS.
+    success: Cell<bool>,
+    /// Go's `isSelect`: the owner waits on several operations at once, so a
+    /// lost CAS may also mean another operation of it won.
+    is_select: bool,
+    /// Go's `c`: the channel this sudog waits on, so that a select can find
+    /// its way back to each channel it queued on.
+    c: *const (),
+    next: Cell<*const Sudog<T>>,
+    prev: Cell<*const Sudog<T>>,
+}
+
+impl<T> Sudog<T> {
+    /// A sudog for the calling thread's context `cx`, waiting as `oper` with
+    /// its value slot `elem`, on the channel at `c`.
+    pub(crate) fn new(cx: &Context, oper: Operation, elem: &UnsafeCell<Option<T>>, c: *const ()) -> Self {
+        Sudog {
+            cx: cx.clone(),
+            oper,
+            elem,
+            success: Cell::new(false),
+            is_select: false,
+            c,
+            next: Cell::new(ptr::null()),
+            prev: Cell::new(ptr::null()),
+        }
+    }
+
+    /// Whether a peer completed the operation (false: closed). Read it only
+    /// once the context was selected with this sudog's operation.
+    pub(crate) fn success(&self) -> bool {
+        self.success.get()
+    }
+
+    /// The channel this sudog waits on.
+    pub(crate) fn chan(&self) -> *const () {
+        self.c
+    }
+
+    /// Swaps the owner's value slot with `local`.
+    ///
+    /// # Safety
+    /// The caller holds the lock of the queue this sudog is linked in (or
+    /// was unlinked from by the caller, under the same hold of the lock), and
+    /// has not yet selected the sudog's context.
+    unsafe fn exchange(&self, local: &mut Option<T>) {
+        // SAFETY: the sudog is alive and its owner is still in its frame
+        // (module invariant: it cannot leave before being selected, which
+        // has not happened, or before taking the lock, which we hold). The
+        // owner reads its slot only after being selected or after re-taking
+        // the lock, so nobody else touches the slot now.
+        unsafe { (*self.elem).with_mut(|slot| ptr::swap(slot, local)) }
+    }
+}
+
+/// A FIFO of parked sudogs (Go's `waitq`), linked through the sudogs.
+pub(crate) struct WaitQ<T> {
+    first: *const Sudog<T>,
+    last: *const Sudog<T>,
+}
+
+impl<T> WaitQ<T> {
+    pub(crate) fn new() -> Self {
+        WaitQ { first: ptr::null(), last: ptr::null() }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_null()
+    }
+
+    /// How many sudogs are linked (walks the queue).
+    pub(crate) fn len(&self) -> usize {
+        let mut n = 0;
+        let mut sgp = self.first;
+        while !sgp.is_null() {
+            n += 1;
+            // SAFETY: linked sudogs are alive and `&self` is under the lock.
+            sgp = unsafe { (*sgp).next.get() };
+        }
+        n
+    }
+
+    /// Links `sg` at the back.
+    ///
+    /// # Safety
+    /// The caller owns `sg` and keeps it alive, in place, until it has been
+    /// unlinked again, either by a peer's `dequeue` that selected it or by
+    /// its own `remove` under the lock; it does not touch `sg` meanwhile
+    /// except to read `success` once selected.
+    pub(crate) unsafe fn enqueue(&mut self, sg: &Sudog<T>) {
+        sg.next.set(ptr::null());
+        sg.prev.set(self.last);
+        if self.last.is_null() {
+            self.first = sg;
+        } else {
+            // SAFETY: `last` is linked, hence alive; we hold the lock.
+            unsafe { (*self.last).next.set(sg) };
+        }
+        self.last = sg;
+    }
+
+    /// Unlinks the first sudog; the queue must not be empty.
+    fn unlink_first(&mut self) -> *const Sudog<T> {
+        let sgp = self.first;
+        // SAFETY: `first` is linked, hence alive; we hold the lock.
+        let sg = unsafe { &*sgp };
+        let next = sg.next.get();
+        self.first = next;
+        if next.is_null() {
+            self.last = ptr::null();
+        } else {
+            // SAFETY: `next` is linked, hence alive.
+            unsafe { (*next).prev.set(ptr::null()) };
+        }
+        sg.next.set(ptr::null());
+        sg.prev.set(ptr::null());
+        sgp
+    }
+
+    /// Takes the oldest sudog whose thread can still be won, wins it, and
+    /// returns its context for the caller to wake (Go's `dequeue`, which
+    /// also skips the sudogs whose `selectDone` CAS fails).
+    ///
+    /// Before the CAS it sets the sudog's `success` and, if `local` is given,
+    /// swaps the sudog's value slot with it: a sender passes its message (it
+    /// lands in a receiver's slot), a receiver passes `None` (it gets the
+    /// sender's message), `closechan` passes nothing. The CAS then publishes
+    /// both. A sudog whose CAS fails gets its slot back and stays unlinked,
+    /// as in Go: its owner gave up (timed out) or, in a select, won
+    /// elsewhere, and will find itself unlinked when it takes the lock.
+    ///
+    /// Returns `None`, with `local` as it was, when no sudog could be won.
+    /// The caller should wake the returned context after unlocking.
+    pub(crate) fn dequeue(&mut self, mut local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
+        while !self.first.is_null() {
+            let sgp = self.unlink_first();
+            // SAFETY: just unlinked by us under the lock and not yet
+            // selected, so its owner is still waiting in its frame.
+            let sg = unsafe { &*sgp };
+            if let Some(local) = local.as_deref_mut() {
+                // SAFETY: lock held, just unlinked by us, not selected.
+                unsafe { sg.exchange(local) };
+            }
+            sg.success.set(success);
+            // Copy out what we need after the CAS: once it succeeds the
+            // owner may return and `sg` be gone.
+            let cx = sg.cx.clone();
+            let oper = sg.oper;
+            let is_select = sg.is_select;
+            match cx.try_select(Selected::Operation(oper)) {
+                Ok(()) => return Some(cx),
+                Err(lost_to) => {
+                    // A plain wait has one operation, so only its own
+                    // timeout can beat us.
+                    debug_assert!(is_select || lost_to == Selected::Aborted, "lost to {lost_to:?}");
+                    if let Some(local) = local.as_deref_mut() {
+                        // SAFETY: the owner gave up but must take the lock,
+                        // which we hold, before it leaves its frame.
+                        unsafe { sg.exchange(local) };
+                    }
+                    sg.success.set(false);
+                }
+            }
+        }
+        None
+    }
+
+    /// Unlinks `sg` if it is still linked (Go's `dequeueSudoG`); returns
+    /// whether it was. An owner that gave up calls this under the lock
+    /// before leaving its frame.
+    ///
+    /// # Safety
+    /// `sg` was enqueued on this queue (it may have been unlinked since).
+    pub(crate) unsafe fn remove(&mut self, sg: &Sudog<T>) -> bool {
+        let sgp: *const Sudog<T> = sg;
+        let prev = sg.prev.get();
+        let next = sg.next.get();
+        if !prev.is_null() {
+            // SAFETY: the neighbours of a linked sudog are linked, hence
+            // alive; we hold the lock.
+            unsafe { (*prev).next.set(next) };
+        } else if self.first == sgp {
+            self.first = next;
+        } else {
+            // Unlinked sudogs have no `prev` and are not `first`.
+            return false;
+        }
+        if next.is_null() {
+            self.last = prev;
+        } else {
+            // SAFETY: as above.
+            unsafe { (*next).prev.set(prev) };
+        }
+        sg.next.set(ptr::null());
+        sg.prev.set(ptr::null());
+        true
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A value slot, the operation id anchored at it, and a sudog for `cx`.
+    macro_rules! waiter {
+        ($cx:expr, $slot:ident, $sg:ident, $init:expr) => {
+            let mut $slot = UnsafeCell::new($init);
+            let oper = Operation::hook(&mut $slot);
+            let $sg = Sudog::new($cx, oper, &$slot, ptr::null());
+        };
+    }
+
+    fn take<T>(slot: &UnsafeCell<Option<T>>) -> Option<T> {
+        // SAFETY: the sudog using this slot is unlinked; the test thread is
+        // the only one around.
+        slot.with_mut(|p| unsafe { (*p).take() })
+    }
+
+    #[test]
+    fn dequeue_skips_a_waiter_that_gave_up_and_gives_the_value_to_the_next() {
+        Context::with(|gave_up| {
+            // A nested `with` hands out a second, independent context.
+            Context::with(|waiting| {
+                waiter!(gave_up, slot_a, a, None::<String>);
+                waiter!(waiting, slot_b, b, None::<String>);
+                let mut q = WaitQ::new();
+                // SAFETY: `a` and `b` outlive `q`'s use of them and are
+                // unlinked (checked below) before they go.
+                unsafe {
+                    q.enqueue(&a);
+                    q.enqueue(&b);
+                }
+                assert_eq!(q.len(), 2);
+                gave_up.try_select(Selected::Aborted).unwrap();
+
+                let mut local = Some(String::from("v"));
+                let woken = q.dequeue(Some(&mut local), true).expect("the live waiter is won");
+                assert_eq!(local, None, "the value left the caller once");
+                assert_eq!(waiting.selected(), Selected::Operation(b.oper));
+                assert!(b.success());
+                assert_eq!(take(&slot_b).as_deref(), Some("v"));
+                // The one that gave up got its slot back untouched and is
+                // unlinked, as Go's dequeue leaves a lost select sudog.
+                assert_eq!(gave_up.selected(), Selected::Aborted);
+                assert!(!a.success());
+                assert_eq!(take(&slot_a), None);
+                assert!(q.is_empty());
+                // SAFETY: `a` was enqueued on `q`.
+                assert!(!unsafe { q.remove(&a) }, "already unlinked");
+                drop(woken);
+            })
+        })
+    }
+
+    #[test]
+    fn dequeue_gives_the_value_back_when_nobody_can_be_won() {
+        Context::with(|gave_up| {
+            waiter!(gave_up, slot, sg, Some(1u8));
+            let mut q = WaitQ::new();
+            // SAFETY: `sg` outlives `q`'s use of it.
+            unsafe { q.enqueue(&sg) };
+            gave_up.try_select(Selected::Aborted).unwrap();
+            // A receiver trying to take from a sender that gave up.
+            let mut local = None;
+            assert!(q.dequeue(Some(&mut local), true).is_none());
+            assert_eq!(local, None);
+            assert_eq!(take(&slot), Some(1), "the sender keeps its value");
+            assert!(q.is_empty());
+        })
+    }
+
+    #[test]
+    fn remove_unlinks_from_anywhere_and_keeps_fifo_order() {
+        Context::with(|cx| {
+            waiter!(cx, s1, a, None::<u8>);
+            waiter!(cx, s2, b, None::<u8>);
+            waiter!(cx, s3, c, None::<u8>);
+            let mut q = WaitQ::new();
+            // SAFETY: all three outlive `q`'s use of them.
+            unsafe {
+                q.enqueue(&a);
+                q.enqueue(&b);
+                q.enqueue(&c);
+                assert!(q.remove(&b));
+                assert!(!q.remove(&b));
+                assert_eq!(q.len(), 2);
+                assert!(q.remove(&c));
+                assert!(q.remove(&a));
+            }
+            assert!(q.is_empty());
+            // SAFETY: as above; re-linked in a new order.
+            unsafe {
+                q.enqueue(&c);
+                q.enqueue(&a);
+            }
+            let first = q.dequeue(None, false).expect("c is still waiting");
+            assert_eq!(first.selected(), Selected::Operation(c.oper));
+            let _ = (&s1, &s2, &s3);
+        })
+    }
+}

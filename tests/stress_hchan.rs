@@ -1,0 +1,7 @@
+//! The stress suite against the hchan flavor (the port of Go's runtime channel), unchanged.
+
+mod flavor {
+    pub use chan::hchan::{bounded, unbounded};
+}
+
+include!("suite/stress.rs");
