@@ -27,7 +27,9 @@ pub(crate) struct VClock {
 impl VClock {
     /// The empty clock, which has heard of nothing.
     pub(crate) const fn new() -> Self {
-        VClock { moments: Vec::new() }
+        VClock {
+            moments: Vec::new(),
+        }
     }
 
     /// The moment this clock knows for `slot`.

@@ -197,7 +197,7 @@ fn format_race(race: &Race) -> String {
         race.addr,
         thread_label(race.current.tid, Some(&race.current)),
     );
-    write_stack(&mut out, race.current_location);
+    write_stack(&mut out, race.current_kind, race.current_location);
     let _ = writeln!(
         out,
         "Previous {} at {:#014x} by thread {}:",
@@ -206,6 +206,9 @@ fn format_race(race: &Race) -> String {
         thread_label(race.previous.tid, previous_info.as_deref()),
     );
     match race.previous.location {
+        Some(_) if race.previous.kind == AccessKind::Drop => {
+            out.push_str("  (the cell was dropped; a drop's place is not recorded)\n");
+        }
         Some(location) => {
             let _ = writeln!(out, "  {}", place(location));
         }
@@ -249,12 +252,15 @@ fn format_race(race: &Race) -> String {
 
 /// The current thread's stack, from the racing access outwards: the access
 /// site as `function  file:line:col`, then its callers, ending at the
-/// thread's entry point. Falls back to the bare access site when the binary
-/// has no symbols to resolve.
-fn write_stack(out: &mut String, access: &'static Location<'static>) {
+/// thread's entry point. For a drop, whose place `#[track_caller]` cannot
+/// give, the stack starts at the first frame outside racecheck and the drop
+/// glue. Falls back to the bare access site when the binary has no symbols
+/// to resolve.
+fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'static>) {
     let trace = backtrace::Backtrace::new();
     let mut lines = Vec::new();
     let mut found = false;
+    let mut past_drop = false;
     'frames: for frame in trace.frames() {
         for symbol in frame.symbols() {
             let name = symbol
@@ -266,17 +272,30 @@ fn write_stack(out: &mut String, access: &'static Location<'static>) {
             }
             let file = symbol.filename().map(|f| f.to_string_lossy().into_owned());
             if !found {
-                let matches = file.as_deref().is_some_and(|f| f.ends_with(access.file()))
-                    && symbol.lineno() == Some(access.line());
+                let matches = if kind == AccessKind::Drop {
+                    // Start below the cell's `Drop::drop` and the drop glue.
+                    if name.contains("RaceCell<T> as core::ops::drop::Drop>::drop") {
+                        past_drop = true;
+                        continue;
+                    }
+                    past_drop && !name.contains("drop_in_place")
+                } else {
+                    file.as_deref().is_some_and(|f| f.ends_with(access.file()))
+                        && symbol.lineno() == Some(access.line())
+                };
                 if !matches {
                     continue;
                 }
                 found = true;
-                lines.push(format!("  {name}  {}", place(access)));
-                continue;
+                if kind != AccessKind::Drop {
+                    lines.push(format!("  {name}  {}", place(access)));
+                    continue;
+                }
             }
             match (file, symbol.lineno()) {
-                (Some(file), Some(line)) => lines.push(format!("  {name}  {}:{line}", strip(&file))),
+                (Some(file), Some(line)) => {
+                    lines.push(format!("  {name}  {}:{line}", strip(&file)))
+                }
                 _ => lines.push(format!("  {name}")),
             }
         }
@@ -312,6 +331,8 @@ pub(crate) fn install_exit_hook() {
     // `atexit` requires, and it lives for the whole program.
     let rc = unsafe { libc::atexit(at_exit) };
     if rc != 0 {
-        eprintln!("racecheck: could not install the exit handler; races will not set the exit status");
+        eprintln!(
+            "racecheck: could not install the exit handler; races will not set the exit status"
+        );
     }
 }

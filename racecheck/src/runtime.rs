@@ -10,9 +10,13 @@
 //! starts one past it. Anything the old occupant did is then at or below that
 //! moment, so a thread that joined the old occupant (and so knows its final
 //! moment) orders all of its accesses, while a thread that did not still sees
-//! them as concurrent. The one approximation is in the other direction: a
-//! thread that synchronizes with the *new* occupant is taken to know the old
-//! one's past as well. That can hide a race, never invent one.
+//! them as concurrent. The one approximation is in the other direction: the
+//! new occupant, and any thread that synchronizes with it, is taken to know
+//! the old occupant's past as well. That can hide a race, never invent one.
+//! To keep such hidden races rare, a freed slot waits in a FIFO quarantine
+//! until `QUARANTINE` other threads have ended (TSan quarantines its thread
+//! ids the same way): a race between a thread and one that started long
+//! after it ended is the only kind this can hide.
 //!
 //! Threads spawned through `racecheck::thread` get their state when they
 //! start, with the fork edge from their parent; any other thread (the main
@@ -30,6 +34,9 @@ use crate::clock::{Moment, Slot, VClock};
 /// Older ones are still identified by id in a report, without name or
 /// creation site.
 const FINISHED_KEPT: usize = 4096;
+
+/// How many freed slots wait before the oldest is handed out again.
+const QUARANTINE: usize = 64;
 
 /// What reports say about a thread.
 #[derive(Debug)]
@@ -81,7 +88,7 @@ struct Registry {
     /// For every slot ever handed out: the last moment its previous occupant
     /// reached (zero for a slot never used).
     slot_last: Vec<Moment>,
-    free_slots: Vec<Slot>,
+    free_slots: VecDeque<Slot>,
     running: BTreeMap<u32, Arc<ThreadInfo>>,
     finished: VecDeque<Arc<ThreadInfo>>,
 }
@@ -89,7 +96,7 @@ struct Registry {
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_tid: 0,
     slot_last: Vec::new(),
-    free_slots: Vec::new(),
+    free_slots: VecDeque::new(),
     running: BTreeMap::new(),
     finished: VecDeque::new(),
 });
@@ -149,7 +156,12 @@ impl ThreadState {
 /// parent's clock at the spawn), empty for threads found lazily.
 fn start_thread(info: Arc<ThreadInfo>, inherited: VClock) -> ThreadState {
     let mut registry = registry();
-    let slot = match registry.free_slots.pop() {
+    let reused = if registry.free_slots.len() > QUARANTINE {
+        registry.free_slots.pop_front()
+    } else {
+        None
+    };
+    let slot = match reused {
         Some(slot) => slot,
         None => {
             let slot = registry.slot_last.len() as Slot;
@@ -176,7 +188,7 @@ fn end_thread(state: &ThreadState) {
     state.info.finished.store(true, Ordering::Relaxed);
     let mut registry = registry();
     registry.slot_last[state.slot as usize] = state.now();
-    registry.free_slots.push(state.slot);
+    registry.free_slots.push_back(state.slot);
     if let Some(info) = registry.running.remove(&state.info.tid) {
         if registry.finished.len() == FINISHED_KEPT {
             registry.finished.pop_front();
@@ -300,9 +312,9 @@ mod tests {
         let last = a.now();
         let slot = a.slot;
         end_thread(&a);
-        // Other tests may start threads concurrently and take this slot
-        // first; start until we land on it again or run out of tries.
-        for _ in 0..64 {
+        // The slot comes back after the quarantine; other tests may start
+        // threads concurrently, so allow for them.
+        for _ in 0..(QUARANTINE + 256) {
             let b = start_thread(ThreadInfo::new(None, None, None), VClock::new());
             if b.slot == slot {
                 assert!(b.now() > last);

@@ -32,11 +32,17 @@ use crate::config::enabled;
 use crate::runtime::{with_current, ThreadState};
 
 fn is_acquire(order: Ordering) -> bool {
-    matches!(order, Ordering::Acquire | Ordering::AcqRel | Ordering::SeqCst)
+    matches!(
+        order,
+        Ordering::Acquire | Ordering::AcqRel | Ordering::SeqCst
+    )
 }
 
 fn is_release(order: Ordering) -> bool {
-    matches!(order, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
+    matches!(
+        order,
+        Ordering::Release | Ordering::AcqRel | Ordering::SeqCst
+    )
 }
 
 /// The detector side of one atomic location.
@@ -618,4 +624,3 @@ impl<T> fmt::Debug for AtomicPtr<T> {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
-

@@ -83,7 +83,10 @@ impl Condvar {
             Ok((inner, timeout)) => Ok((MutexGuard::from_std(inner, clock), timeout)),
             Err(poison) => {
                 let (inner, timeout) = poison.into_inner();
-                Err(PoisonError::new((MutexGuard::from_std(inner, clock), timeout)))
+                Err(PoisonError::new((
+                    MutexGuard::from_std(inner, clock),
+                    timeout,
+                )))
             }
         }
     }

@@ -20,6 +20,4 @@ pub use once::{Once, OnceLock, OnceState};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use wait_group::WaitGroup;
 
-pub use std::sync::{
-    LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult,
-};
+pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};

@@ -104,7 +104,10 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     #[inline]
-    fn read_guard<'a>(&'a self, inner: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
+    fn read_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockReadGuard<'a, T>,
+    ) -> RwLockReadGuard<'a, T> {
         self.writer.acquire();
         RwLockReadGuard {
             inner,
