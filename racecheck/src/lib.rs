@@ -53,4 +53,14 @@ pub mod sync;
 pub mod thread;
 
 pub use config::enabled;
+
+/// Numbers about the detector's own state, for racecheck's tests; not part
+/// of the stable API.
+#[doc(hidden)]
+pub mod __diagnostics {
+    /// How many thread slots (vector clock entries) have been allocated.
+    pub fn slots_allocated() -> usize {
+        crate::runtime::slots_allocated()
+    }
+}
 pub use report::race_count;

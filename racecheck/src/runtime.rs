@@ -107,6 +107,11 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How many thread slots exist (each is one entry in every vector clock).
+pub(crate) fn slots_allocated() -> usize {
+    registry().slot_last.len()
+}
+
 /// Looks up a thread by id for a report.
 pub(crate) fn thread_info(tid: u32) -> Option<Arc<ThreadInfo>> {
     let registry = registry();

@@ -41,6 +41,7 @@ pub fn reports(stderr: &str) -> usize {
 /// Defines a test that runs `$body` in a child with the detector on and
 /// checks that exactly `$races` races were reported (and the exit status
 /// that follows from it).
+#[allow(unused_macros)]
 macro_rules! scenario {
     ($name:ident, races = $races:expr, $body:block) => {
         #[test]
