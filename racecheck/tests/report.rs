@@ -295,7 +295,10 @@ fn ten_thousand_threads_keep_memory_flat() {
     assert_eq!(x.get(), 10_000);
     assert_eq!(racecheck::race_count(), 0);
     let slots = racecheck::__diagnostics::slots_allocated();
-    assert!(slots < 200, "{slots} thread slots for 10,000 sequential threads");
+    assert!(
+        slots < 200,
+        "{slots} thread slots for 10,000 sequential threads"
+    );
     println!("RSS before {before} KiB, after {after} KiB");
     assert!(
         after <= before + 2048,
