@@ -10,7 +10,7 @@
 //!   the publication. This is the cheap form: the clock lives inline, and
 //!   every call is one relaxed load when detection is off.
 //! - The address-keyed functions [`release`], [`acquire`], [`read`] and
-//!   [`write`], for code that cannot carry a field: their state lives in a
+//!   [`write()`], for code that cannot carry a field: their state lives in a
 //!   global concurrent map keyed by address and is never freed, so use them
 //!   for a bounded set of addresses.
 

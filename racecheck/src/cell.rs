@@ -234,8 +234,7 @@ impl<T: ?Sized> UnsafeCell<T> {
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
         if enabled() {
-            let mut shadow = self.shadow.lock().unwrap_or_else(PoisonError::into_inner);
-            check_read(&mut shadow, self.addr(), Location::caller());
+            self.check(AccessKind::Read, Location::caller());
         }
         f(self.value.get())
     }
@@ -244,15 +243,22 @@ impl<T: ?Sized> UnsafeCell<T> {
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         if enabled() {
-            let mut shadow = self.shadow.lock().unwrap_or_else(PoisonError::into_inner);
-            check_write(
-                &mut shadow,
-                self.addr(),
-                AccessKind::Write,
-                Location::caller(),
-            );
+            self.check(AccessKind::Write, Location::caller());
         }
         f(self.value.get())
+    }
+
+    /// The detector's side of an access, kept out of line so that the
+    /// fast path (detection off) is the flag test and the call to `f`.
+    #[cold]
+    #[inline(never)]
+    fn check(&self, kind: AccessKind, location: &'static Location<'static>) {
+        let mut shadow = self.shadow.lock().unwrap_or_else(PoisonError::into_inner);
+        let addr = self.addr();
+        with_current(|t| match kind {
+            AccessKind::Read => shadow.read(t, addr, location),
+            _ => shadow.write(t, addr, kind, location),
+        });
     }
 
     /// An exclusive reference through exclusive ownership (std's

@@ -57,49 +57,6 @@ impl SyncClock {
         }
     }
 
-    #[inline]
-    fn load<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        if enabled() {
-            self.load_slow(order, op)
-        } else {
-            op()
-        }
-    }
-
-    #[inline]
-    fn store<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        if enabled() {
-            self.store_slow(order, op)
-        } else {
-            op()
-        }
-    }
-
-    #[inline]
-    fn rmw<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        if enabled() {
-            self.rmw_slow(order, op)
-        } else {
-            op()
-        }
-    }
-
-    /// A compare-exchange: an RMW with `success` when it succeeds, a load
-    /// with `failure` when it fails.
-    #[inline]
-    fn cas<V>(
-        &self,
-        success: Ordering,
-        failure: Ordering,
-        op: impl FnOnce() -> Result<V, V>,
-    ) -> Result<V, V> {
-        if enabled() {
-            self.cas_slow(success, failure, op)
-        } else {
-            op()
-        }
-    }
-
     #[cold]
     #[inline(never)]
     fn load_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
@@ -161,6 +118,20 @@ impl Default for SyncClock {
     fn default() -> Self {
         SyncClock::new()
     }
+}
+
+/// Runs an atomic operation: straight through when detection is off, and
+/// through the location's slow path when on. The operation is written
+/// twice so that, off, no closure is built: the fast path is the std
+/// operation plus one load and branch on the global flag.
+macro_rules! hook {
+    ($self:ident, $slow:ident($($order:expr),+), $op:expr) => {
+        if enabled() {
+            $self.sync.$slow($($order),+, || $op)
+        } else {
+            $op
+        }
+    };
 }
 
 /// The load half: what the location published becomes the thread's now
@@ -247,19 +218,19 @@ macro_rules! atomic_int {
             /// release that published it.
             #[inline]
             pub fn load(&self, order: Ordering) -> $int {
-                self.sync.load(order, || self.inner.load(order))
+                hook!(self, load_slow(order), self.inner.load(order))
             }
 
             /// Stores a value; `Release` or stronger publishes the caller's past.
             #[inline]
             pub fn store(&self, value: $int, order: Ordering) {
-                self.sync.store(order, || self.inner.store(value, order))
+                hook!(self, store_slow(order), self.inner.store(value, order))
             }
 
             /// Swaps the value (a read-modify-write).
             #[inline]
             pub fn swap(&self, value: $int, order: Ordering) -> $int {
-                self.sync.rmw(order, || self.inner.swap(value, order))
+                hook!(self, rmw_slow(order), self.inner.swap(value, order))
             }
 
             /// Compare-and-exchange, as std's.
@@ -271,9 +242,7 @@ macro_rules! atomic_int {
                 success: Ordering,
                 failure: Ordering,
             ) -> Result<$int, $int> {
-                self.sync.cas(success, failure, || {
-                    self.inner.compare_exchange(current, new, success, failure)
-                })
+                hook!(self, cas_slow(success, failure), self.inner.compare_exchange(current, new, success, failure))
             }
 
             /// Compare-and-exchange that may fail spuriously, as std's.
@@ -285,9 +254,7 @@ macro_rules! atomic_int {
                 success: Ordering,
                 failure: Ordering,
             ) -> Result<$int, $int> {
-                self.sync.cas(success, failure, || {
-                    self.inner.compare_exchange_weak(current, new, success, failure)
-                })
+                hook!(self, cas_slow(success, failure), self.inner.compare_exchange_weak(current, new, success, failure))
             }
 
             /// Applies `f` until it returns `None` or the exchange succeeds.
@@ -352,7 +319,7 @@ macro_rules! atomic_int {
         #[doc = concat!($what, " A read-modify-write: it continues release sequences; returns the old value.")]
         #[inline]
         pub fn $op(&self, value: $int, order: Ordering) -> $int {
-            self.sync.rmw(order, || self.inner.$op(value, order))
+            hook!(self, rmw_slow(order), self.inner.$op(value, order))
         }
     };
 }
@@ -421,19 +388,19 @@ impl AtomicBool {
     /// that published it.
     #[inline]
     pub fn load(&self, order: Ordering) -> bool {
-        self.sync.load(order, || self.inner.load(order))
+        hook!(self, load_slow(order), self.inner.load(order))
     }
 
     /// Stores a value; `Release` or stronger publishes the caller's past.
     #[inline]
     pub fn store(&self, value: bool, order: Ordering) {
-        self.sync.store(order, || self.inner.store(value, order))
+        hook!(self, store_slow(order), self.inner.store(value, order))
     }
 
     /// Swaps the value (a read-modify-write).
     #[inline]
     pub fn swap(&self, value: bool, order: Ordering) -> bool {
-        self.sync.rmw(order, || self.inner.swap(value, order))
+        hook!(self, rmw_slow(order), self.inner.swap(value, order))
     }
 
     /// Compare-and-exchange, as std's.
@@ -445,9 +412,11 @@ impl AtomicBool {
         success: Ordering,
         failure: Ordering,
     ) -> Result<bool, bool> {
-        self.sync.cas(success, failure, || {
+        hook!(
+            self,
+            cas_slow(success, failure),
             self.inner.compare_exchange(current, new, success, failure)
-        })
+        )
     }
 
     /// Compare-and-exchange that may fail spuriously, as std's.
@@ -459,10 +428,12 @@ impl AtomicBool {
         success: Ordering,
         failure: Ordering,
     ) -> Result<bool, bool> {
-        self.sync.cas(success, failure, || {
+        hook!(
+            self,
+            cas_slow(success, failure),
             self.inner
                 .compare_exchange_weak(current, new, success, failure)
-        })
+        )
     }
 
     /// Applies `f` until it returns `None` or the exchange succeeds.
@@ -532,19 +503,19 @@ impl<T> AtomicPtr<T> {
     /// release that published it.
     #[inline]
     pub fn load(&self, order: Ordering) -> *mut T {
-        self.sync.load(order, || self.inner.load(order))
+        hook!(self, load_slow(order), self.inner.load(order))
     }
 
     /// Stores a pointer; `Release` or stronger publishes the caller's past.
     #[inline]
     pub fn store(&self, ptr: *mut T, order: Ordering) {
-        self.sync.store(order, || self.inner.store(ptr, order))
+        hook!(self, store_slow(order), self.inner.store(ptr, order))
     }
 
     /// Swaps the pointer (a read-modify-write).
     #[inline]
     pub fn swap(&self, ptr: *mut T, order: Ordering) -> *mut T {
-        self.sync.rmw(order, || self.inner.swap(ptr, order))
+        hook!(self, rmw_slow(order), self.inner.swap(ptr, order))
     }
 
     /// Compare-and-exchange, as std's.
@@ -556,9 +527,11 @@ impl<T> AtomicPtr<T> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<*mut T, *mut T> {
-        self.sync.cas(success, failure, || {
+        hook!(
+            self,
+            cas_slow(success, failure),
             self.inner.compare_exchange(current, new, success, failure)
-        })
+        )
     }
 
     /// Compare-and-exchange that may fail spuriously, as std's.
@@ -570,10 +543,12 @@ impl<T> AtomicPtr<T> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<*mut T, *mut T> {
-        self.sync.cas(success, failure, || {
+        hook!(
+            self,
+            cas_slow(success, failure),
             self.inner
                 .compare_exchange_weak(current, new, success, failure)
-        })
+        )
     }
 
     /// Applies `f` until it returns `None` or the exchange succeeds.
