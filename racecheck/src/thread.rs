@@ -407,26 +407,36 @@ where
         return std::thread::scope(|s| f(Scope::wrap(s)));
     }
     let clock: FinalClock = Arc::new(Mutex::new(VClock::new()));
-    let mut key = 0;
+    let mut registered = ScopeRegistration(None);
     let result = std::thread::scope(|s| {
         let scope = Scope::wrap(s);
-        key = scope.key();
+        let key = scope.key();
         SCOPES
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert_with(HashMap::new)
             .insert(key, clock.clone());
+        registered.0 = Some(key);
         f(scope)
     });
-    if let Some(scopes) = SCOPES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_mut()
-    {
-        scopes.remove(&key);
-    }
+    drop(registered);
     runtime::acquire(&clock);
     result
+}
+
+/// Removes a scope's clock from `SCOPES` when the scope ends, also when it
+/// ends by a panic.
+struct ScopeRegistration(Option<usize>);
+
+impl Drop for ScopeRegistration {
+    fn drop(&mut self) {
+        if let Some(key) = self.0 {
+            let mut scopes = SCOPES.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(scopes) = scopes.as_mut() {
+                scopes.remove(&key);
+            }
+        }
+    }
 }
 
 /// An owned permission to join a scoped thread, as
