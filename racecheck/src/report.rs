@@ -223,16 +223,8 @@ fn format_race(race: &Race) -> String {
         described.push(info.tid);
         match info.created_at {
             Some(site) => {
-                let _ = writeln!(
-                    out,
-                    "Thread T{} ({}) created at:\n  {}",
-                    info.tid,
-                    status(&info),
-                    place(site)
-                );
-                if let Some(parent) = info.parent {
-                    let _ = writeln!(out, "  (by thread T{parent})");
-                }
+                let _ = writeln!(out, "Thread T{} ({}) created at:", info.tid, status(&info));
+                write_creation(&mut out, &info, site);
             }
             None if info.name.as_deref() == Some("main") => {}
             None => {
@@ -250,63 +242,109 @@ fn format_race(race: &Race) -> String {
     out
 }
 
-/// The current thread's stack, from the racing access outwards: the access
-/// site as `function  file:line:col`, then its callers, ending at the
-/// thread's entry point. For a drop, whose place `#[track_caller]` cannot
-/// give, the stack starts at the first frame outside racecheck and the drop
-/// glue. Falls back to the bare access site when the binary has no symbols
-/// to resolve.
-fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'static>) {
-    let trace = backtrace::Backtrace::new();
-    let mut lines = Vec::new();
-    let mut found = false;
-    let mut past_drop = false;
-    'frames: for frame in trace.frames() {
+/// One resolved frame of a backtrace.
+struct Frame {
+    name: String,
+    file: Option<String>,
+    line: Option<u32>,
+}
+
+impl Frame {
+    fn is_at(&self, location: &Location<'_>) -> bool {
+        self.file
+            .as_deref()
+            .is_some_and(|f| f.ends_with(location.file()))
+            && self.line == Some(location.line())
+    }
+
+    fn render(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("  {}  {}:{line}", self.name, strip(file)),
+            _ => format!("  {}", self.name),
+        }
+    }
+}
+
+/// The frames of a resolved backtrace, innermost first, up to the thread's
+/// entry point (the runtime's frames below it are left out).
+fn frames(trace: &backtrace::Backtrace) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    for frame in trace.frames() {
         for symbol in frame.symbols() {
             let name = symbol
                 .name()
                 .map(|n| format!("{n:#}"))
                 .unwrap_or_else(|| "??".to_owned());
             if name.contains("__rust_begin_short_backtrace") || name.contains("lang_start") {
-                break 'frames;
+                return frames;
             }
-            let file = symbol.filename().map(|f| f.to_string_lossy().into_owned());
-            if !found {
-                let matches = if kind == AccessKind::Drop {
-                    // Start below the cell's `Drop::drop` and the drop glue.
-                    if name.contains("RaceCell<T> as core::ops::drop::Drop>::drop") {
-                        past_drop = true;
-                        continue;
-                    }
-                    past_drop && !name.contains("drop_in_place")
-                } else {
-                    file.as_deref().is_some_and(|f| f.ends_with(access.file()))
-                        && symbol.lineno() == Some(access.line())
-                };
-                if !matches {
-                    continue;
-                }
-                found = true;
-                if kind != AccessKind::Drop {
-                    lines.push(format!("  {name}  {}", place(access)));
-                    continue;
-                }
-            }
-            match (file, symbol.lineno()) {
-                (Some(file), Some(line)) => {
-                    lines.push(format!("  {name}  {}:{line}", strip(&file)))
-                }
-                _ => lines.push(format!("  {name}")),
-            }
+            frames.push(Frame {
+                name,
+                file: symbol.filename().map(|f| f.to_string_lossy().into_owned()),
+                line: symbol.lineno(),
+            });
         }
     }
-    if !found {
-        lines.clear();
+    frames
+}
+
+/// The current thread's stack, from the racing access outwards: the access
+/// site as `function  file:line:col`, then its callers, ending at the
+/// thread's entry point. For a drop, whose place `#[track_caller]` cannot
+/// give, the stack starts at the first frame below the cell's `Drop` and
+/// the drop glue. Falls back to the bare access site when the binary has no
+/// symbols to resolve.
+fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'static>) {
+    let frames = frames(&backtrace::Backtrace::new());
+    let mut lines = Vec::new();
+    if kind == AccessKind::Drop {
+        let below_drop = frames
+            .iter()
+            .position(|f| {
+                f.name
+                    .contains("RaceCell<T> as core::ops::drop::Drop>::drop")
+            })
+            .map(|i| i + 1);
+        if let Some(first) = below_drop {
+            lines.extend(
+                frames[first..]
+                    .iter()
+                    .skip_while(|f| f.name.contains("drop_in_place"))
+                    .map(Frame::render),
+            );
+        }
+    } else if let Some(i) = frames.iter().position(|f| f.is_at(access)) {
+        lines.push(format!("  {}  {}", frames[i].name, place(access)));
+        lines.extend(frames[i + 1..].iter().map(Frame::render));
+    }
+    if lines.is_empty() {
         lines.push(format!("  {}", place(access)));
     }
     for line in lines {
         out.push_str(&line);
         out.push('\n');
+    }
+}
+
+/// Where a thread was created: the spawn site, then the spawning thread's
+/// callers at that moment (captured unresolved at the spawn, resolved now).
+fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'static>) {
+    let _ = writeln!(out, "  {}", place(site));
+    let stack = info
+        .creation_stack
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let Some(mut stack) = stack else {
+        return;
+    };
+    stack.resolve();
+    let frames = frames(&stack);
+    if let Some(i) = frames.iter().position(|f| f.is_at(site)) {
+        for frame in &frames[i + 1..] {
+            out.push_str(&frame.render());
+            out.push('\n');
+        }
     }
 }
 

@@ -33,7 +33,11 @@ use crate::clock::{Moment, Slot, VClock};
 /// How many finished threads the registry keeps describing for reports.
 /// Older ones are still identified by id in a report, without name or
 /// creation site.
-const FINISHED_KEPT: usize = 4096;
+const FINISHED_KEPT: usize = 1024;
+
+/// Of those, how many keep their creation stack (about a kilobyte each);
+/// older ones keep only the creation site.
+const STACKS_KEPT: usize = 64;
 
 /// How many freed slots wait before the oldest is handed out again.
 const QUARANTINE: usize = 64;
@@ -48,8 +52,9 @@ pub(crate) struct ThreadInfo {
     /// Where `racecheck::thread` spawned it; `None` for threads that were
     /// not spawned through it.
     pub(crate) created_at: Option<&'static Location<'static>>,
-    /// The id of the spawning thread.
-    pub(crate) parent: Option<u32>,
+    /// The spawning thread's stack at the spawn, resolved only if a report
+    /// needs it; dropped once the thread is long finished.
+    pub(crate) creation_stack: Mutex<Option<backtrace::Backtrace>>,
     /// Set when the thread's body has returned.
     pub(crate) finished: AtomicBool,
     /// Released by `unpark`, acquired by `park`.
@@ -60,7 +65,7 @@ impl ThreadInfo {
     pub(crate) fn new(
         name: Option<String>,
         created_at: Option<&'static Location<'static>>,
-        parent: Option<u32>,
+        creation_stack: Option<backtrace::Backtrace>,
     ) -> Arc<ThreadInfo> {
         let tid = {
             let mut registry = registry();
@@ -71,7 +76,7 @@ impl ThreadInfo {
             tid,
             name,
             created_at,
-            parent,
+            creation_stack: Mutex::new(creation_stack),
             finished: AtomicBool::new(false),
             park_clock: Mutex::new(VClock::new()),
         })
@@ -199,6 +204,14 @@ fn end_thread(state: &ThreadState) {
             registry.finished.pop_front();
         }
         registry.finished.push_back(info);
+        let count = registry.finished.len();
+        if count > STACKS_KEPT {
+            let old = &registry.finished[count - 1 - STACKS_KEPT];
+            old.creation_stack
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+        }
     }
 }
 

@@ -136,10 +136,12 @@ struct Fork {
 
 impl Fork {
     fn new(name: Option<String>, site: &'static Location<'static>) -> Fork {
-        let parent = runtime::current_info().map(|p| p.tid);
+        // Unwinding without resolving symbols costs microseconds; symbols
+        // are looked up only if a report shows this thread.
+        let stack = backtrace::Backtrace::new_unresolved();
         let inherited = runtime::fork_clock();
         Fork {
-            info: ThreadInfo::new(name, Some(site), parent),
+            info: ThreadInfo::new(name, Some(site), Some(stack)),
             inherited,
             final_clock: Arc::new(Mutex::new(VClock::new())),
         }
