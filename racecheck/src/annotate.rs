@@ -7,7 +7,8 @@
 //! - [`SyncClock`], an object to embed in your own synchronization
 //!   primitive (a channel slot, a hand-off cell, a work queue): `release`
 //!   where the primitive publishes, `acquire` where the other side observes
-//!   the publication. This is the cheap form: the clock lives inline, and
+//!   the publication. This is the cheap form: the clock hangs off the
+//!   object itself (one pointer, allocated at first use), and
 //!   every call is one relaxed load when detection is off.
 //! - The address-keyed functions [`release`], [`acquire`], [`read`] and
 //!   [`write()`], for code that cannot carry a field: their state lives in a
@@ -21,6 +22,7 @@ use dashmap::DashMap;
 
 use crate::clock::VClock;
 use crate::config::enabled;
+use crate::lazy_clock::LazyClock;
 use crate::report::AccessKind;
 use crate::runtime::{self, with_current};
 use crate::shadow::Shadow;
@@ -35,7 +37,8 @@ use crate::shadow::Shadow;
 /// primitive must make the acquire observe the release, as a lock or a
 /// flag with Release/Acquire ordering does.
 ///
-/// With detection off each method is one relaxed load of a global flag.
+/// With detection off each method is one relaxed load of a global flag, and
+/// the object is one null pointer; the clock is allocated at first use.
 ///
 /// ```
 /// use racecheck::annotate::SyncClock;
@@ -64,14 +67,14 @@ use crate::shadow::Shadow;
 /// ```
 #[derive(Default)]
 pub struct SyncClock {
-    clock: Mutex<VClock>,
+    clock: LazyClock,
 }
 
 impl SyncClock {
     /// A clock nothing has been released into.
     pub const fn new() -> SyncClock {
         SyncClock {
-            clock: Mutex::new(VClock::new()),
+            clock: LazyClock::new(),
         }
     }
 
@@ -107,34 +110,33 @@ impl SyncClock {
     #[inline]
     pub fn reset(&self) {
         if enabled() {
-            self.clock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clear();
+            if let Some(clock) = self.clock.get_if_used() {
+                clock.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            }
         }
     }
 
     #[cold]
     #[inline(never)]
     fn release_slow(&self) {
-        runtime::release(&self.clock);
+        runtime::release(self.clock.get());
     }
 
     #[cold]
     #[inline(never)]
     fn release_merge_slow(&self) {
-        runtime::release_merge(&self.clock);
+        runtime::release_merge(self.clock.get());
     }
 
     #[cold]
     #[inline(never)]
     fn acquire_slow(&self) {
-        runtime::acquire(&self.clock);
+        runtime::acquire(self.clock.get());
     }
 
     /// The raw clock, for the crate's own wrappers.
     pub(crate) fn raw(&self) -> &Mutex<VClock> {
-        &self.clock
+        self.clock.get()
     }
 }
 

@@ -46,6 +46,7 @@ pub mod annotate;
 pub mod cell;
 mod clock;
 mod config;
+mod lazy_clock;
 mod report;
 mod runtime;
 mod shadow;

@@ -242,3 +242,21 @@ fn threads_have_names_and_handles() {
     let panicked = thread::spawn(|| panic!("boom")).join();
     assert!(panicked.is_err());
 }
+
+#[test]
+fn wrappers_stay_small() {
+    use std::mem::size_of;
+    // An unused clock is one null pointer.
+    assert_eq!(
+        size_of::<racecheck::annotate::SyncClock>(),
+        size_of::<usize>()
+    );
+    assert_eq!(
+        size_of::<racecheck::sync::atomic::AtomicU64>(),
+        size_of::<u64>() + size_of::<usize>()
+    );
+    assert_eq!(
+        size_of::<racecheck::sync::Mutex<u64>>(),
+        size_of::<std::sync::Mutex<u64>>() + size_of::<usize>()
+    );
+}

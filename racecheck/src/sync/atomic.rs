@@ -29,6 +29,7 @@ pub use std::sync::atomic::{compiler_fence, Ordering};
 
 use crate::clock::VClock;
 use crate::config::enabled;
+use crate::lazy_clock::LazyClock;
 use crate::runtime::{with_current, ThreadState};
 
 fn is_acquire(order: Ordering) -> bool {
@@ -46,21 +47,25 @@ fn is_release(order: Ordering) -> bool {
 }
 
 /// The detector side of one atomic location.
-struct SyncClock {
-    clock: Mutex<VClock>,
+struct LocationClock {
+    clock: LazyClock,
 }
 
-impl SyncClock {
-    const fn new() -> SyncClock {
-        SyncClock {
-            clock: Mutex::new(VClock::new()),
+impl LocationClock {
+    const fn new() -> LocationClock {
+        LocationClock {
+            clock: LazyClock::new(),
         }
     }
 
     #[cold]
     #[inline(never)]
     fn load_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        let sync = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        let sync = self
+            .clock
+            .get()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| observe(t, &sync, order));
         value
@@ -69,7 +74,11 @@ impl SyncClock {
     #[cold]
     #[inline(never)]
     fn store_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        let mut sync = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sync = self
+            .clock
+            .get()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| {
             if is_release(order) {
@@ -84,7 +93,11 @@ impl SyncClock {
     #[cold]
     #[inline(never)]
     fn rmw_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        let mut sync = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sync = self
+            .clock
+            .get()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| {
             observe(t, &sync, order);
@@ -101,7 +114,11 @@ impl SyncClock {
         failure: Ordering,
         op: impl FnOnce() -> Result<V, V>,
     ) -> Result<V, V> {
-        let mut sync = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sync = self
+            .clock
+            .get()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let result = op();
         with_current(|t| match result {
             Ok(_) => {
@@ -114,9 +131,9 @@ impl SyncClock {
     }
 }
 
-impl Default for SyncClock {
+impl Default for LocationClock {
     fn default() -> Self {
-        SyncClock::new()
+        LocationClock::new()
     }
 }
 
@@ -204,14 +221,14 @@ macro_rules! atomic_int {
         $(#[$doc])*
         #[derive(Default)]
         pub struct $name {
-            sync: SyncClock,
+            sync: LocationClock,
             inner: std::sync::atomic::$name,
         }
 
         impl $name {
             /// A new atomic holding `value`.
             pub const fn new(value: $int) -> Self {
-                $name { sync: SyncClock::new(), inner: std::sync::atomic::$name::new(value) }
+                $name { sync: LocationClock::new(), inner: std::sync::atomic::$name::new(value) }
             }
 
             /// Loads the value; `Acquire` or stronger synchronizes with the
@@ -371,7 +388,7 @@ atomic_int!(
 /// A `bool` shared between threads, as `std::sync::atomic::AtomicBool`.
 #[derive(Default)]
 pub struct AtomicBool {
-    sync: SyncClock,
+    sync: LocationClock,
     inner: std::sync::atomic::AtomicBool,
 }
 
@@ -379,7 +396,7 @@ impl AtomicBool {
     /// A new atomic holding `value`.
     pub const fn new(value: bool) -> Self {
         AtomicBool {
-            sync: SyncClock::new(),
+            sync: LocationClock::new(),
             inner: std::sync::atomic::AtomicBool::new(value),
         }
     }
@@ -486,7 +503,7 @@ impl fmt::Debug for AtomicBool {
 
 /// A raw pointer shared between threads, as `std::sync::atomic::AtomicPtr`.
 pub struct AtomicPtr<T> {
-    sync: SyncClock,
+    sync: LocationClock,
     inner: std::sync::atomic::AtomicPtr<T>,
 }
 
@@ -494,7 +511,7 @@ impl<T> AtomicPtr<T> {
     /// A new atomic holding `ptr`.
     pub const fn new(ptr: *mut T) -> Self {
         AtomicPtr {
-            sync: SyncClock::new(),
+            sync: LocationClock::new(),
             inner: std::sync::atomic::AtomicPtr::new(ptr),
         }
     }
