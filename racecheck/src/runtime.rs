@@ -317,6 +317,13 @@ pub(crate) fn current_info() -> Option<Arc<ThreadInfo>> {
     with_current(|t| t.info.clone())
 }
 
+/// A detached thread state for unit tests of the rules: it has a slot and
+/// an id but lives in no thread-local.
+#[cfg(test)]
+pub(crate) fn test_thread(inherited: VClock) -> ThreadState {
+    start_thread(ThreadInfo::new(None, None, None), inherited)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

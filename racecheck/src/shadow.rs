@@ -197,3 +197,94 @@ fn put_read(shared: &mut Vec<Access>, read: Access) {
     }
     shared[index] = read;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::VClock;
+    use crate::runtime::test_thread;
+
+    // Each access below sits on its own line: a race is reported once per
+    // pair of places, and these tests count the verdicts.
+
+    #[track_caller]
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn unordered_write_then_read_races() {
+        let (a, b) = (test_thread(VClock::new()), test_thread(VClock::new()));
+        let mut x = Shadow::new();
+        assert!(!x.write(&a, 1, AccessKind::Write, here()));
+        assert!(x.read(&b, 1, here()));
+    }
+
+    #[test]
+    fn release_acquire_orders_write_then_read() {
+        let (mut a, mut b) = (test_thread(VClock::new()), test_thread(VClock::new()));
+        let mut x = Shadow::new();
+        let mut lock = VClock::new();
+        assert!(!x.write(&a, 1, AccessKind::Write, here()));
+        a.release_into(&mut lock);
+        b.acquire_from(&lock);
+        assert!(!x.read(&b, 1, here()));
+        assert!(!x.write(&b, 1, AccessKind::Write, here()));
+    }
+
+    #[test]
+    fn concurrent_reads_are_silent_but_remembered() {
+        let (mut a, b, mut c) = (
+            test_thread(VClock::new()),
+            test_thread(VClock::new()),
+            test_thread(VClock::new()),
+        );
+        let mut x = Shadow::new();
+        assert!(!x.read(&a, 1, here()));
+        assert!(!x.read(&b, 1, here()));
+        assert!(x.shared_reads.is_some(), "two unordered reads inflate");
+        // c is ordered after a's read only: b's read still races.
+        let mut sync = VClock::new();
+        a.release_into(&mut sync);
+        c.acquire_from(&sync);
+        assert!(x.write(&c, 1, AccessKind::Write, here()));
+        assert!(x.shared_reads.is_none(), "a write collapses the reads");
+    }
+
+    #[test]
+    fn ordered_reads_stay_an_epoch() {
+        let (mut a, mut b) = (test_thread(VClock::new()), test_thread(VClock::new()));
+        let mut x = Shadow::new();
+        assert!(!x.read(&a, 1, here()));
+        let mut sync = VClock::new();
+        a.release_into(&mut sync);
+        b.acquire_from(&sync);
+        assert!(!x.read(&b, 1, here()));
+        assert!(x.shared_reads.is_none());
+        assert!(!x.write(&b, 1, AccessKind::Write, here()));
+    }
+
+    #[test]
+    fn same_epoch_repeats_are_free_and_silent() {
+        let a = test_thread(VClock::new());
+        let mut x = Shadow::new();
+        for _ in 0..3 {
+            assert!(!x.write(&a, 1, AccessKind::Write, here()));
+            assert!(!x.read(&a, 1, here()));
+        }
+    }
+
+    #[test]
+    fn a_fork_orders_the_parents_past_only() {
+        let mut parent = test_thread(VClock::new());
+        let mut x = Shadow::new();
+        let mut y = Shadow::new();
+        assert!(!x.write(&parent, 1, AccessKind::Write, here()));
+        let inherited = parent.clock.clone();
+        parent.clock.tick(parent.slot);
+        let child = test_thread(inherited);
+        assert!(!x.read(&child, 1, here()));
+        assert!(!y.write(&parent, 2, AccessKind::Write, here()));
+        assert!(y.read(&child, 2, here()));
+    }
+}
