@@ -83,6 +83,30 @@ scenario!(same_thread_accesses_are_silent, races = 0, {
     assert_eq!(x.into_inner(), 46);
 });
 
+// The same race, found a hundred times between the same two places, is one
+// report; a race at another place is another.
+scenario!(the_same_pair_of_places_is_reported_once, races = 2, {
+    let x = RaceCell::new(0);
+    let done = StdFlag::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..100 {
+                x.set(i);
+            }
+            done.store(true, STD_SEQ_CST);
+        });
+        wait_unseen(&done);
+        let unrelated = racecheck::sync::Mutex::new(());
+        for _ in 0..100 {
+            // Each unlock is a release, which starts a new epoch of this
+            // thread, so every read below is checked again and races again.
+            drop(unrelated.lock());
+            x.get();
+        }
+        x.set(0); // another place: write/write with the loop's write
+    });
+});
+
 // Two unordered readers, then a writer ordered after only one of them: only
 // the read-shared state remembers the other reader.
 scenario!(read_shared_catches_the_unjoined_reader, races = 1, {
