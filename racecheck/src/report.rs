@@ -262,6 +262,22 @@ impl Frame {
             && self.line == Some(location.line())
     }
 
+    /// Frames that only carry a call through machinery (racecheck's own
+    /// wrappers, closure trampolines, panic catching) and tell the reader
+    /// nothing about their program.
+    fn is_plumbing(&self) -> bool {
+        const PREFIXES: [&str; 6] = [
+            "racecheck::",
+            "<racecheck::",
+            "core::ops::function::",
+            "<core::ops::function::",
+            "std::panicking::",
+            "std::panic::",
+        ];
+        PREFIXES.iter().any(|p| self.name.starts_with(p))
+            || self.name.contains(" as core::ops::function::Fn")
+    }
+
     fn render(&self) -> String {
         match (&self.file, self.line) {
             (Some(file), Some(line)) => format!("  {}  {}:{line}", self.name, strip(file)),
@@ -315,12 +331,18 @@ fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'st
                 frames[first..]
                     .iter()
                     .skip_while(|f| f.name.contains("drop_in_place"))
+                    .filter(|f| !f.is_plumbing())
                     .map(Frame::render),
             );
         }
     } else if let Some(i) = frames.iter().position(|f| f.is_at(access)) {
         lines.push(format!("  {}  {}", frames[i].name, place(access)));
-        lines.extend(frames[i + 1..].iter().map(Frame::render));
+        lines.extend(
+            frames[i + 1..]
+                .iter()
+                .filter(|f| !f.is_plumbing())
+                .map(Frame::render),
+        );
     }
     if lines.is_empty() {
         lines.push(format!("  {}", place(access)));
@@ -346,7 +368,7 @@ fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'
     stack.resolve();
     let frames = frames(&stack);
     if let Some(i) = frames.iter().position(|f| f.is_at(site)) {
-        for frame in &frames[i + 1..] {
+        for frame in frames[i + 1..].iter().filter(|f| !f.is_plumbing()) {
             out.push_str(&frame.render());
             out.push('\n');
         }

@@ -150,6 +150,12 @@ fn report_has_go_shape_with_both_places_and_exit_66() {
         lines[created + 2].starts_with("  report::child_racy_program  "),
         "{first}"
     );
+    // racecheck's own frames are left out of every stack.
+    assert!(
+        !err.lines()
+            .any(|l| l.starts_with("  racecheck::") || l.starts_with("  <racecheck::")),
+        "stderr:\n{err}"
+    );
     assert!(err.ends_with("Found 2 data race(s)\n"), "stderr:\n{err}");
     assert!(child.stdout.contains("1 passed"), "{}", child.stdout);
 }
