@@ -167,7 +167,12 @@ fn arc_counts_unwraps_and_clones_on_write() {
     let mut c = a.clone();
     Arc::make_mut(&mut c).push('z'); // shared: clones first
     assert_eq!((a.as_str(), c.as_str()), ("xy", "xyz"));
+    let weak = Arc::downgrade(&a);
+    assert_eq!((Arc::weak_count(&a), weak.strong_count()), (1, 1));
+    assert_eq!(weak.upgrade().as_deref().map(String::as_str), Some("xy"));
     assert_eq!(Arc::into_inner(a), Some("xy".to_owned()));
+    assert!(weak.upgrade().is_none());
+    assert!(racecheck::sync::Weak::<u8>::new().upgrade().is_none());
 }
 
 #[test]
@@ -196,6 +201,9 @@ fn atomics_compute_like_std() {
     assert!(!b.fetch_or(true, Ordering::Relaxed));
     assert!(b.fetch_xor(true, Ordering::Relaxed));
     assert!(!b.into_inner());
+    let small = racecheck::sync::atomic::AtomicU8::new(250);
+    assert_eq!(small.fetch_add(10, Ordering::Relaxed), 250);
+    assert_eq!(small.load(Ordering::Relaxed), 4);
     let mut n = AtomicIsize::new(-3);
     *n.get_mut() += 1;
     assert_eq!(n.into_inner(), -2);

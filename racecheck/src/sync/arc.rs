@@ -33,7 +33,7 @@ use crate::annotate::SyncClock;
 /// ```
 ///
 /// Unsized contents (`Arc<[T]>`, `Arc<dyn Trait>`) are not supported: the
-/// coercion std relies on is unstable. `Weak` is not provided.
+/// coercion std relies on is unstable.
 pub struct Arc<T: ?Sized> {
     inner: std::sync::Arc<Inner<T>>,
 }
@@ -100,6 +100,18 @@ impl<T> Arc<T> {
 }
 
 impl<T: ?Sized> Arc<T> {
+    /// A weak reference to the same value.
+    pub fn downgrade(this: &Arc<T>) -> Weak<T> {
+        Weak {
+            inner: std::sync::Arc::downgrade(&this.inner),
+        }
+    }
+
+    /// The number of weak references.
+    pub fn weak_count(this: &Arc<T>) -> usize {
+        std::sync::Arc::weak_count(&this.inner)
+    }
+
     /// The number of strong references.
     pub fn strong_count(this: &Arc<T>) -> usize {
         std::sync::Arc::strong_count(&this.inner)
@@ -227,5 +239,64 @@ impl<T: ?Sized + Ord> Ord for Arc<T> {
 impl<T: ?Sized + Hash> Hash for Arc<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         (**self).hash(state)
+    }
+}
+
+/// A non-owning reference, as `std::sync::Weak`: it keeps the allocation,
+/// not the value, alive, and takes no part in the drop ordering (only
+/// strong references' drops release).
+pub struct Weak<T: ?Sized> {
+    inner: std::sync::Weak<Inner<T>>,
+}
+
+impl<T> Weak<T> {
+    /// A weak reference to nothing; `upgrade` always fails.
+    pub fn new() -> Weak<T> {
+        Weak {
+            inner: std::sync::Weak::new(),
+        }
+    }
+}
+
+impl<T: ?Sized> Weak<T> {
+    /// A strong reference, if the value is still alive.
+    pub fn upgrade(&self) -> Option<Arc<T>> {
+        self.inner.upgrade().map(|inner| Arc { inner })
+    }
+
+    /// The number of strong references to the value.
+    pub fn strong_count(&self) -> usize {
+        self.inner.strong_count()
+    }
+
+    /// The number of weak references to the value (zero once no strong
+    /// reference is left).
+    pub fn weak_count(&self) -> usize {
+        self.inner.weak_count()
+    }
+
+    /// Whether both point to the same allocation.
+    pub fn ptr_eq(&self, other: &Weak<T>) -> bool {
+        self.inner.ptr_eq(&other.inner)
+    }
+}
+
+impl<T: ?Sized> Clone for Weak<T> {
+    fn clone(&self) -> Weak<T> {
+        Weak {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Default for Weak<T> {
+    fn default() -> Self {
+        Weak::new()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Weak<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(Weak)")
     }
 }

@@ -342,6 +342,22 @@ macro_rules! atomic_int {
 }
 
 atomic_int!(
+    /// An `i8` shared between threads, as `std::sync::atomic::AtomicI8`.
+    AtomicI8, i8
+);
+atomic_int!(
+    /// An `i16` shared between threads, as `std::sync::atomic::AtomicI16`.
+    AtomicI16, i16
+);
+atomic_int!(
+    /// A `u8` shared between threads, as `std::sync::atomic::AtomicU8`.
+    AtomicU8, u8
+);
+atomic_int!(
+    /// A `u16` shared between threads, as `std::sync::atomic::AtomicU16`.
+    AtomicU16, u16
+);
+atomic_int!(
     /// An `i32` shared between threads, as `std::sync::atomic::AtomicI32`.
     AtomicI32, i32
 );

@@ -12,7 +12,7 @@ mod once;
 mod rwlock;
 mod wait_group;
 
-pub use arc::Arc;
+pub use arc::{Arc, Weak};
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
