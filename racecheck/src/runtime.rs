@@ -301,8 +301,9 @@ pub(crate) fn release_merge(sync: &Mutex<VClock>) {
     });
 }
 
-/// The current thread's clock, for a fork edge; ticks the parent so that
-/// what it does after the spawn is not covered.
+/// A snapshot of the current thread's clock to carry along an edge (a
+/// spawn, a message); ticks the thread so that what it does afterwards is
+/// not covered.
 pub(crate) fn fork_clock() -> VClock {
     with_current(|t| {
         let snapshot = t.clock.clone();

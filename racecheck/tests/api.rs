@@ -268,3 +268,26 @@ fn wrappers_stay_small() {
         size_of::<std::sync::Mutex<u64>>() + size_of::<usize>()
     );
 }
+
+#[test]
+fn mpsc_behaves_like_std() {
+    use racecheck::sync::mpsc::{self, RecvTimeoutError, TryRecvError, TrySendError};
+    let (tx, rx) = mpsc::sync_channel(1);
+    tx.try_send(1).unwrap();
+    assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1]);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(5)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    drop(rx);
+    assert_eq!(tx.send(3).unwrap_err().0, 3);
+
+    let (tx, rx) = mpsc::channel();
+    let tx2 = tx.clone();
+    tx.send("a").unwrap();
+    tx2.send("b").unwrap();
+    drop((tx, tx2));
+    assert_eq!(rx.into_iter().collect::<Vec<_>>(), ["a", "b"]);
+}

@@ -421,3 +421,43 @@ scenario!(arc_try_unwrap_is_ordered, races = 0, {
     let inner = Arc::try_unwrap(cell).ok().unwrap();
     assert_eq!(inner.into_inner(), 1);
 });
+
+// ---- mpsc -------------------------------------------------------------------
+
+scenario!(mpsc_send_orders_before_the_matching_recv, races = 0, {
+    let (tx, rx) = racecheck::sync::mpsc::channel();
+    let data = Arc::new(RaceCell::new(0));
+    for i in 0..3 {
+        let (tx, data) = (tx.clone(), data.clone());
+        thread::spawn(move || {
+            // one sender writes; its send orders the write before the
+            // receive of its message
+            if i == 0 {
+                data.set(1);
+            }
+            tx.send(i).unwrap();
+        });
+    }
+    drop(tx);
+    let mut got: Vec<i32> = rx.iter().collect();
+    got.sort();
+    assert_eq!(got, [0, 1, 2]);
+    assert_eq!(data.get(), 1);
+});
+
+scenario!(mpsc_write_after_send_races, races = 1, {
+    let (tx, rx) = racecheck::sync::mpsc::sync_channel(1);
+    let data = Arc::new(RaceCell::new(0));
+    let written = Arc::new(StdFlag::new(false));
+    {
+        let (data, written) = (data.clone(), written.clone());
+        thread::spawn(move || {
+            tx.send(()).unwrap();
+            data.set(1); // after the send: not ordered before the recv
+            written.store(true, STD_SEQ_CST);
+        });
+    }
+    rx.recv().unwrap();
+    wait_unseen(&written);
+    data.get();
+});

@@ -7,6 +7,7 @@ mod arc;
 pub mod atomic;
 mod barrier;
 mod condvar;
+pub mod mpsc;
 mod mutex;
 mod once;
 mod rwlock;
