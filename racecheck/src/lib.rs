@@ -6,8 +6,8 @@
 //!
 //! - [`thread`]: spawn, scope, join, park/unpark as happens-before edges;
 //! - [`sync`]: `Arc`, `Mutex`, `RwLock`, `Condvar`, `Barrier`, `Once`,
-//!   `OnceLock`, `WaitGroup`, and [`sync::atomic`] with the C++11/Rust memory
-//!   model (orderings and fences honoured);
+//!   `OnceLock`, `WaitGroup`, `mpsc`, and [`sync::atomic`] with the
+//!   C++11/Rust memory model (orderings and fences honoured);
 //! - [`cell`]: [`RaceCell`](cell::RaceCell), a shared variable whose every
 //!   access is checked, and loom's checked [`UnsafeCell`](cell::UnsafeCell);
 //! - [`annotate`]: hooks for synchronization racecheck cannot see.
