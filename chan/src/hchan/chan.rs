@@ -216,7 +216,7 @@ impl<T> HChan<T> {
             // Go's `gopark(chanparkcommit)`: unlock only once queued, so the
             // next thread to take the lock finds us.
             drop(c);
-            let sel = cx.wait_until(deadline);
+            let sel = cx.wait_until(deadline, true);
             self.after_park(&mysg, sel, |c| &mut c.sendq).map_err(|fail| {
                 // SAFETY: we were not completed by a peer (or closechan left
                 // our slot alone), and no peer can reach the slot any more.
@@ -286,7 +286,7 @@ impl<T> HChan<T> {
             // unlinked) or after unlinking ourselves under the lock.
             unsafe { c.recvq.enqueue(&mysg) };
             drop(c);
-            let sel = cx.wait_until(deadline);
+            let sel = cx.wait_until(deadline, true);
             self.after_park(&mysg, sel, |c| &mut c.recvq).map(|()| {
                 // SAFETY: the sender that selected us wrote the slot before
                 // its CAS, which our wait observed (Acquire); it will not

@@ -1,0 +1,187 @@
+//! Whether detection is on, and the `RACECHECK_OPTIONS` that shape reports.
+//!
+//! The decision is taken once, at the first hook the process runs, from the
+//! environment; afterwards `enabled()` is a single relaxed load of a global
+//! byte. Every hook in the crate tests it first and only calls into the
+//! (cold, out-of-line) detector when it says yes.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+const UNDECIDED: u8 = 0;
+const OFF: u8 = 1;
+const ON: u8 = 2;
+
+static STATE: AtomicU8 = AtomicU8::new(UNDECIDED);
+
+/// Whether the race detector is on in this process.
+///
+/// It is on when the process was started with the environment variable
+/// `RACECHECK` set to `1` or `true`, and off otherwise; the answer never
+/// changes while the process runs. When it is off every racecheck type
+/// behaves like its std counterpart and costs about as much.
+///
+/// ```
+/// // Under `RACECHECK=1 cargo test` this prints `true`.
+/// println!("race detection: {}", racecheck::enabled());
+/// ```
+#[inline]
+pub fn enabled() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        ON => true,
+        OFF => false,
+        _ => decide(),
+    }
+}
+
+/// Reads the environment once and records the answer. Racing callers may
+/// both read it; they reach the same answer, and only the first installs the
+/// exit hook.
+#[cold]
+#[inline(never)]
+fn decide() -> bool {
+    let on = matches!(
+        std::env::var("RACECHECK").as_deref(),
+        Ok("1") | Ok("true") | Ok("TRUE") | Ok("True")
+    );
+    let value = if on { ON } else { OFF };
+    if STATE
+        .compare_exchange(UNDECIDED, value, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
+        && on
+    {
+        // Parse the options now so that a bad one is named at start-up,
+        // and make sure the summary is printed at exit.
+        let _ = options();
+        crate::report::install_exit_hook();
+    }
+    on
+}
+
+/// The parsed `RACECHECK_OPTIONS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Options {
+    /// Exit status when races were found (Go's `exitcode`, default 66).
+    pub(crate) exitcode: i32,
+    /// Exit right after the first report.
+    pub(crate) halt_on_error: bool,
+    /// Where reports go: `None` for stderr, else a path prefix to which the
+    /// process id is appended, as Go does.
+    pub(crate) log_path: Option<String>,
+    /// Stripped from the front of every file name printed.
+    pub(crate) strip_path_prefix: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            exitcode: 66,
+            halt_on_error: false,
+            log_path: None,
+            strip_path_prefix: String::new(),
+        }
+    }
+}
+
+/// The options of this process, parsed once from `RACECHECK_OPTIONS`.
+pub(crate) fn options() -> &'static Options {
+    static OPTIONS: OnceLock<Options> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let text = std::env::var("RACECHECK_OPTIONS").unwrap_or_default();
+        let (options, warnings) = parse_options(&text);
+        for warning in warnings {
+            eprintln!("{warning}");
+        }
+        options
+    })
+}
+
+/// Parses a `GORACE`-style option string: `key=value` words separated by
+/// spaces. Every word that cannot be used yields one warning line naming it;
+/// it is then ignored and the default stays.
+pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
+    let mut options = Options::default();
+    let mut warnings = Vec::new();
+    for word in text.split_whitespace() {
+        let Some((key, value)) = word.split_once('=') else {
+            warnings.push(format!(
+                "racecheck: ignoring option `{word}` in RACECHECK_OPTIONS: expected key=value"
+            ));
+            continue;
+        };
+        let problem = match key {
+            "exitcode" => match value.parse::<i32>() {
+                Ok(code) => {
+                    options.exitcode = code;
+                    None
+                }
+                Err(_) => Some("exitcode wants an integer"),
+            },
+            "halt_on_error" => match value {
+                "1" | "true" => {
+                    options.halt_on_error = true;
+                    None
+                }
+                "0" | "false" => {
+                    options.halt_on_error = false;
+                    None
+                }
+                _ => Some("halt_on_error wants 0 or 1"),
+            },
+            "log_path" => {
+                options.log_path = match value {
+                    "" | "stderr" => None,
+                    path => Some(path.to_owned()),
+                };
+                None
+            }
+            "strip_path_prefix" => {
+                options.strip_path_prefix = value.to_owned();
+                None
+            }
+            _ => Some("unknown option"),
+        };
+        if let Some(problem) = problem {
+            warnings.push(format!(
+                "racecheck: ignoring option `{word}` in RACECHECK_OPTIONS: {problem}"
+            ));
+        }
+    }
+    (options, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let (o, w) = parse_options("");
+        assert_eq!(o, Options::default());
+        assert_eq!(o.exitcode, 66);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn every_option() {
+        let (o, w) =
+            parse_options("exitcode=3  halt_on_error=1 log_path=/tmp/x strip_path_prefix=/src/");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.exitcode, 3);
+        assert!(o.halt_on_error);
+        assert_eq!(o.log_path.as_deref(), Some("/tmp/x"));
+        assert_eq!(o.strip_path_prefix, "/src/");
+    }
+
+    #[test]
+    fn bad_options_warn_once_each_and_keep_defaults() {
+        let (o, w) = parse_options("exitcode=abc colour=red halt_on_error=2 lonely exitcode=7");
+        assert_eq!(o.exitcode, 7);
+        assert!(!o.halt_on_error);
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert!(w[0].contains("`exitcode=abc`"));
+        assert!(w[1].contains("`colour=red`"));
+        assert!(w[2].contains("`halt_on_error=2`"));
+        assert!(w[3].contains("`lonely`"));
+    }
+}

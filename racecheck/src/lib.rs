@@ -1,0 +1,67 @@
+//! A data race detector for Rust programs in the manner of Go's `-race`.
+//!
+//! racecheck implements FastTrack (Flanagan & Freund, PLDI 2009), the
+//! vector-clock algorithm family behind ThreadSanitizer and Go's race
+//! detector, over instrumented versions of the std types:
+//!
+//! - [`thread`]: spawn, scope, join, park/unpark as happens-before edges;
+//! - [`sync`]: `Arc`, `Mutex`, `RwLock`, `Condvar`, `Barrier`, `Once`,
+//!   `OnceLock`, `WaitGroup`, `mpsc`, and [`sync::atomic`] with the
+//!   C++11/Rust memory model (orderings and fences honoured);
+//! - [`cell`]: [`RaceCell`](cell::RaceCell), a shared variable whose every
+//!   access is checked, and loom's checked [`UnsafeCell`](cell::UnsafeCell);
+//! - [`annotate`]: hooks for synchronization racecheck cannot see.
+//!
+//! Detection is on when the process starts with `RACECHECK=1` (or `true`)
+//! and off otherwise; off, each wrapper costs about what its std
+//! counterpart costs. On, every pair of conflicting accesses not ordered by
+//! happens-before is reported once, in Go's format, on stderr (or
+//! `log_path`), and the process exits with status 66 at the end.
+//!
+//! ```
+//! use racecheck::cell::RaceCell;
+//! use racecheck::sync::Mutex;
+//!
+//! let hits = RaceCell::new(0);
+//! let lock = Mutex::new(());
+//! racecheck::thread::scope(|s| {
+//!     for _ in 0..2 {
+//!         s.spawn(|| {
+//!             let _held = lock.lock().unwrap();
+//!             hits.set(hits.get() + 1); // ordered by the mutex
+//!         });
+//!     }
+//! });
+//! assert_eq!(hits.get(), 2);
+//! assert_eq!(racecheck::race_count(), 0);
+//! ```
+//!
+//! See `docs/racecheck.md` in the repository for the guide: instrumenting a
+//! program, reading a report, the options, and how racecheck compares with
+//! ThreadSanitizer, Miri, loom and Go.
+
+#![warn(missing_docs)]
+
+pub mod annotate;
+pub mod cell;
+mod clock;
+mod config;
+mod lazy_clock;
+mod report;
+mod runtime;
+mod shadow;
+pub mod sync;
+pub mod thread;
+
+pub use config::enabled;
+
+/// Numbers about the detector's own state, for racecheck's tests; not part
+/// of the stable API.
+#[doc(hidden)]
+pub mod __diagnostics {
+    /// How many thread slots (vector clock entries) have been allocated.
+    pub fn slots_allocated() -> usize {
+        crate::runtime::slots_allocated()
+    }
+}
+pub use report::race_count;

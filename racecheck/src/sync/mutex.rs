@@ -1,0 +1,177 @@
+//! `Mutex`: an unlock is a release, the next lock an acquire (Go's model of
+//! `sync.Mutex`).
+
+use std::fmt;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+use crate::annotate::SyncClock;
+
+/// A mutual exclusion lock, as `std::sync::Mutex`, whose unlock
+/// happens before the next lock.
+///
+/// ```
+/// use racecheck::cell::RaceCell;
+/// use racecheck::sync::{Arc, Mutex};
+///
+/// let lock = Arc::new(Mutex::new(()));
+/// let data = Arc::new(RaceCell::new(0));
+/// let handles: Vec<_> = (0..2)
+///     .map(|_| {
+///         let (lock, data) = (lock.clone(), data.clone());
+///         racecheck::thread::spawn(move || {
+///             let _guard = lock.lock().unwrap();
+///             data.set(data.get() + 1); // ordered by the lock: no race
+///         })
+///     })
+///     .collect();
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// assert_eq!(data.get(), 2);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    clock: SyncClock,
+    inner: std::sync::Mutex<T>,
+}
+
+/// The lock held, as `std::sync::MutexGuard`; dropping it releases.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized + 'a> {
+    // `ManuallyDrop` so that the release below runs while the lock is still
+    // held, and so that `Condvar::wait` can take the std guard out.
+    inner: ManuallyDrop<std::sync::MutexGuard<'a, T>>,
+    clock: &'a SyncClock,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    pub const fn new(value: T) -> Mutex<T> {
+        Mutex {
+            clock: SyncClock::new(),
+            inner: std::sync::Mutex::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the value.
+    pub fn into_inner(self) -> LockResult<T> {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Blocks until the lock is held; acquires what the last unlock
+    /// released.
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        match self.inner.lock() {
+            Ok(guard) => Ok(self.guard(guard)),
+            Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner()))),
+        }
+    }
+
+    /// Takes the lock if it is free right now.
+    pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        match self.inner.try_lock() {
+            Ok(guard) => Ok(self.guard(guard)),
+            Err(TryLockError::Poisoned(poison)) => Err(TryLockError::Poisoned(PoisonError::new(
+                self.guard(poison.into_inner()),
+            ))),
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    #[inline]
+    fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        self.clock.acquire();
+        MutexGuard {
+            inner: ManuallyDrop::new(inner),
+            clock: &self.clock,
+        }
+    }
+
+    /// Whether a holder panicked.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.is_poisoned()
+    }
+
+    /// A mutable reference through exclusive ownership (no locking needed).
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        self.inner.get_mut()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Splits the guard for `Condvar::wait`: releases (the wait unlocks the
+    /// mutex) and hands out the std guard and the mutex's clock.
+    pub(crate) fn into_std(self) -> (std::sync::MutexGuard<'a, T>, &'a SyncClock) {
+        self.clock.release();
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is wrapped in `ManuallyDrop`, so our `Drop` does
+        // not run and the std guard is moved out exactly once.
+        let inner = unsafe { ManuallyDrop::take(&mut this.inner) };
+        (inner, this.clock)
+    }
+
+    /// Rebuilds the guard after `Condvar::wait` re-locked the mutex, with
+    /// the acquire that re-locking implies.
+    pub(crate) fn from_std(inner: std::sync::MutexGuard<'a, T>, clock: &'a SyncClock) -> Self {
+        clock.acquire();
+        MutexGuard {
+            inner: ManuallyDrop::new(inner),
+            clock,
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.clock.release();
+        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,209 @@
+//! `RwLock`, modelled as Go models `sync.RWMutex` and Miri models RwLock:
+//! readers never synchronize with each other; a read-lock acquires what the
+//! last writer released; a write-lock acquires the last writer's release
+//! joined with the release of every reader since.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+use crate::annotate::SyncClock;
+
+/// A reader-writer lock, as `std::sync::RwLock`.
+///
+/// ```
+/// use racecheck::sync::RwLock;
+///
+/// let lock = RwLock::new(5);
+/// {
+///     let a = lock.read().unwrap();
+///     let b = lock.read().unwrap();
+///     assert_eq!(*a + *b, 10);
+/// }
+/// *lock.write().unwrap() += 1;
+/// assert_eq!(*lock.read().unwrap(), 6);
+/// ```
+pub struct RwLock<T: ?Sized> {
+    /// Set by each write-unlock.
+    writer: SyncClock,
+    /// Accumulates every read-unlock since the last write-unlock.
+    readers: SyncClock,
+    inner: std::sync::RwLock<T>,
+}
+
+/// Shared access, as `std::sync::RwLockReadGuard`.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
+    inner: std::sync::RwLockReadGuard<'a, T>,
+    readers: &'a SyncClock,
+}
+
+/// Exclusive access, as `std::sync::RwLockWriteGuard`.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
+    inner: std::sync::RwLockWriteGuard<'a, T>,
+    writer: &'a SyncClock,
+    readers: &'a SyncClock,
+}
+
+impl<T> RwLock<T> {
+    /// A new unlocked lock.
+    pub const fn new(value: T) -> RwLock<T> {
+        RwLock {
+            writer: SyncClock::new(),
+            readers: SyncClock::new(),
+            inner: std::sync::RwLock::new(value),
+        }
+    }
+
+    /// Consumes the lock and returns the value.
+    pub fn into_inner(self) -> LockResult<T> {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Blocks until shared access is held; acquires the last writer's
+    /// release (and nothing from other readers).
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        match self.inner.read() {
+            Ok(guard) => Ok(self.read_guard(guard)),
+            Err(poison) => Err(PoisonError::new(self.read_guard(poison.into_inner()))),
+        }
+    }
+
+    /// Takes shared access if possible right now.
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        match self.inner.try_read() {
+            Ok(guard) => Ok(self.read_guard(guard)),
+            Err(TryLockError::Poisoned(poison)) => Err(TryLockError::Poisoned(PoisonError::new(
+                self.read_guard(poison.into_inner()),
+            ))),
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Blocks until exclusive access is held; acquires the last writer's
+    /// release and every reader's release since.
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        match self.inner.write() {
+            Ok(guard) => Ok(self.write_guard(guard)),
+            Err(poison) => Err(PoisonError::new(self.write_guard(poison.into_inner()))),
+        }
+    }
+
+    /// Takes exclusive access if possible right now.
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        match self.inner.try_write() {
+            Ok(guard) => Ok(self.write_guard(guard)),
+            Err(TryLockError::Poisoned(poison)) => Err(TryLockError::Poisoned(PoisonError::new(
+                self.write_guard(poison.into_inner()),
+            ))),
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    #[inline]
+    fn read_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockReadGuard<'a, T>,
+    ) -> RwLockReadGuard<'a, T> {
+        self.writer.acquire();
+        RwLockReadGuard {
+            inner,
+            readers: &self.readers,
+        }
+    }
+
+    #[inline]
+    fn write_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockWriteGuard<'a, T>,
+    ) -> RwLockWriteGuard<'a, T> {
+        self.writer.acquire();
+        self.readers.acquire();
+        RwLockWriteGuard {
+            inner,
+            writer: &self.writer,
+            readers: &self.readers,
+        }
+    }
+
+    /// Whether a writer panicked.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.is_poisoned()
+    }
+
+    /// A mutable reference through exclusive ownership.
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        self.inner.get_mut()
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    fn from(value: T) -> Self {
+        RwLock::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // Merged, not replaced: a later writer must see every reader.
+        self.readers.release_merge();
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // The writer acquired every earlier reader, so its own release
+        // covers them; the reader clock can start afresh.
+        self.writer.release();
+        self.readers.reset();
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
