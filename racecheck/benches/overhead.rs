@@ -25,12 +25,8 @@ fn mutex(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("mutex_lock_unlock/{}", mode()));
     let std_lock = std::sync::Mutex::new(0u64);
     let rc_lock = racecheck::sync::Mutex::new(0u64);
-    group.bench_function("std", |b| {
-        b.iter(|| *black_box(&std_lock).lock().unwrap() += 1)
-    });
-    group.bench_function("racecheck", |b| {
-        b.iter(|| *black_box(&rc_lock).lock().unwrap() += 1)
-    });
+    group.bench_function("std", |b| b.iter(|| *black_box(&std_lock).lock().unwrap() += 1));
+    group.bench_function("racecheck", |b| b.iter(|| *black_box(&rc_lock).lock().unwrap() += 1));
     group.finish();
 }
 
@@ -39,9 +35,7 @@ fn rwlock(c: &mut Criterion) {
     let std_lock = std::sync::RwLock::new(1u64);
     let rc_lock = racecheck::sync::RwLock::new(1u64);
     group.bench_function("std", |b| b.iter(|| *black_box(&std_lock).read().unwrap()));
-    group.bench_function("racecheck", |b| {
-        b.iter(|| *black_box(&rc_lock).read().unwrap())
-    });
+    group.bench_function("racecheck", |b| b.iter(|| *black_box(&rc_lock).read().unwrap()));
     group.finish();
 }
 
@@ -50,12 +44,8 @@ fn atomics(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("atomic/{}", mode()));
     let std_atomic = std::sync::atomic::AtomicU64::new(0);
     let rc_atomic = racecheck::sync::atomic::AtomicU64::new(0);
-    group.bench_function("std_fetch_add_relaxed", |b| {
-        b.iter(|| black_box(&std_atomic).fetch_add(1, Relaxed))
-    });
-    group.bench_function("racecheck_fetch_add_relaxed", |b| {
-        b.iter(|| black_box(&rc_atomic).fetch_add(1, Relaxed))
-    });
+    group.bench_function("std_fetch_add_relaxed", |b| b.iter(|| black_box(&std_atomic).fetch_add(1, Relaxed)));
+    group.bench_function("racecheck_fetch_add_relaxed", |b| b.iter(|| black_box(&rc_atomic).fetch_add(1, Relaxed)));
     group.bench_function("std_store_release_load_acquire", |b| {
         b.iter(|| {
             let a = black_box(&std_atomic);

@@ -128,10 +128,7 @@ fn main() {
             0
         }));
     }
-    let sum: u64 = handles
-        .into_iter()
-        .map(|h| h.join().expect("worker panicked"))
-        .sum();
+    let sum: u64 = handles.into_iter().map(|h| h.join().expect("worker panicked")).sum();
     let expected: u64 = (0..MESSAGES).map(|i| i * 2 + 2).sum();
     assert_eq!(sum, expected);
     assert_eq!(tally.get(), 4 * UPDATES_PER_THREAD);

@@ -73,9 +73,7 @@ pub struct SyncClock {
 impl SyncClock {
     /// A clock nothing has been released into.
     pub const fn new() -> SyncClock {
-        SyncClock {
-            clock: LazyClock::new(),
-        }
+        SyncClock { clock: LazyClock::new() }
     }
 
     /// Publishes the current thread's past, replacing what earlier releases
@@ -188,12 +186,7 @@ pub fn acquire<T: ?Sized>(addr: *const T) {
 #[track_caller]
 pub fn read<T: ?Sized>(addr: *const T, len: usize) {
     if enabled() {
-        access_at(
-            addr as *const u8 as usize,
-            len,
-            AccessKind::Read,
-            Location::caller(),
-        );
+        access_at(addr as *const u8 as usize, len, AccessKind::Read, Location::caller());
     }
 }
 
@@ -202,12 +195,7 @@ pub fn read<T: ?Sized>(addr: *const T, len: usize) {
 #[track_caller]
 pub fn write<T: ?Sized>(addr: *const T, len: usize) {
     if enabled() {
-        access_at(
-            addr as *const u8 as usize,
-            len,
-            AccessKind::Write,
-            Location::caller(),
-        );
+        access_at(addr as *const u8 as usize, len, AccessKind::Write, Location::caller());
     }
 }
 

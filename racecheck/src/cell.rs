@@ -53,12 +53,7 @@ pub struct RaceCell<T> {
 impl<T> RaceCell<T> {
     /// A new variable holding `value`. Creating it is not an access.
     pub const fn new(value: T) -> RaceCell<T> {
-        RaceCell {
-            inner: ManuallyDrop::new(Mutex::new(Guarded {
-                shadow: Shadow::new(),
-                value,
-            })),
-        }
+        RaceCell { inner: ManuallyDrop::new(Mutex::new(Guarded { shadow: Shadow::new(), value })) }
     }
 
     fn addr(&self) -> usize {
@@ -95,12 +90,7 @@ impl<T> RaceCell<T> {
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if enabled() {
-            check_write(
-                &mut guard.shadow,
-                self.addr(),
-                AccessKind::Write,
-                Location::caller(),
-            );
+            check_write(&mut guard.shadow, self.addr(), AccessKind::Write, Location::caller());
         }
         f(&mut guard.value)
     }
@@ -108,11 +98,7 @@ impl<T> RaceCell<T> {
     /// A mutable reference through exclusive ownership: no other thread can
     /// hold the cell, so this is not checked.
     pub fn get_mut(&mut self) -> &mut T {
-        &mut self
-            .inner
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .value
+        &mut self.inner.get_mut().unwrap_or_else(PoisonError::into_inner).value
     }
 
     /// Takes the value out (a write access: the variable's life ends here).
@@ -140,12 +126,7 @@ impl<T> Drop for RaceCell<T> {
         let lock = unsafe { ManuallyDrop::take(&mut self.inner) };
         let mut guarded = lock.into_inner().unwrap_or_else(PoisonError::into_inner);
         if enabled() {
-            check_write(
-                &mut guarded.shadow,
-                addr,
-                AccessKind::Drop,
-                Location::caller(),
-            );
+            check_write(&mut guarded.shadow, addr, AccessKind::Drop, Location::caller());
         }
     }
 }
@@ -178,12 +159,7 @@ fn check_read(shadow: &mut Shadow, addr: usize, location: &'static Location<'sta
 
 #[cold]
 #[inline(never)]
-fn check_write(
-    shadow: &mut Shadow,
-    addr: usize,
-    kind: AccessKind,
-    location: &'static Location<'static>,
-) {
+fn check_write(shadow: &mut Shadow, addr: usize, kind: AccessKind, location: &'static Location<'static>) {
     with_current(|t| shadow.write(t, addr, kind, location));
 }
 
@@ -213,10 +189,7 @@ pub struct UnsafeCell<T: ?Sized> {
 impl<T> UnsafeCell<T> {
     /// Wraps `value`. Creating the cell is not an access.
     pub const fn new(value: T) -> UnsafeCell<T> {
-        UnsafeCell {
-            shadow: Mutex::new(Shadow::new()),
-            value: std::cell::UnsafeCell::new(value),
-        }
+        UnsafeCell { shadow: Mutex::new(Shadow::new()), value: std::cell::UnsafeCell::new(value) }
     }
 
     /// Unwraps the value (ownership proves nobody else can race).

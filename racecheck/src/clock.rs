@@ -27,9 +27,7 @@ pub(crate) struct VClock {
 impl VClock {
     /// The empty clock, which has heard of nothing.
     pub(crate) const fn new() -> Self {
-        VClock {
-            moments: Vec::new(),
-        }
+        VClock { moments: Vec::new() }
     }
 
     /// The moment this clock knows for `slot`.
@@ -80,10 +78,7 @@ impl VClock {
     /// Whether every moment of `self` is covered by `other`.
     #[cfg(test)]
     pub(crate) fn le(&self, other: &VClock) -> bool {
-        self.moments
-            .iter()
-            .enumerate()
-            .all(|(slot, &m)| m <= other.get(slot as Slot))
+        self.moments.iter().enumerate().all(|(slot, &m)| m <= other.get(slot as Slot))
     }
 }
 

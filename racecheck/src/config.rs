@@ -40,16 +40,9 @@ pub fn enabled() -> bool {
 #[cold]
 #[inline(never)]
 fn decide() -> bool {
-    let on = matches!(
-        std::env::var("RACECHECK").as_deref(),
-        Ok("1") | Ok("true") | Ok("TRUE") | Ok("True")
-    );
+    let on = matches!(std::env::var("RACECHECK").as_deref(), Ok("1") | Ok("true") | Ok("TRUE") | Ok("True"));
     let value = if on { ON } else { OFF };
-    if STATE
-        .compare_exchange(UNDECIDED, value, Ordering::Relaxed, Ordering::Relaxed)
-        .is_ok()
-        && on
-    {
+    if STATE.compare_exchange(UNDECIDED, value, Ordering::Relaxed, Ordering::Relaxed).is_ok() && on {
         // Parse the options now so that a bad one is named at start-up,
         // and make sure the summary is printed at exit.
         let _ = options();
@@ -74,12 +67,7 @@ pub(crate) struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            exitcode: 66,
-            halt_on_error: false,
-            log_path: None,
-            strip_path_prefix: String::new(),
-        }
+        Options { exitcode: 66, halt_on_error: false, log_path: None, strip_path_prefix: String::new() }
     }
 }
 
@@ -104,9 +92,7 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
     let mut warnings = Vec::new();
     for word in text.split_whitespace() {
         let Some((key, value)) = word.split_once('=') else {
-            warnings.push(format!(
-                "racecheck: ignoring option `{word}` in RACECHECK_OPTIONS: expected key=value"
-            ));
+            warnings.push(format!("racecheck: ignoring option `{word}` in RACECHECK_OPTIONS: expected key=value"));
             continue;
         };
         let problem = match key {
@@ -142,9 +128,7 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
             _ => Some("unknown option"),
         };
         if let Some(problem) = problem {
-            warnings.push(format!(
-                "racecheck: ignoring option `{word}` in RACECHECK_OPTIONS: {problem}"
-            ));
+            warnings.push(format!("racecheck: ignoring option `{word}` in RACECHECK_OPTIONS: {problem}"));
         }
     }
     (options, warnings)
@@ -164,8 +148,7 @@ mod tests {
 
     #[test]
     fn every_option() {
-        let (o, w) =
-            parse_options("exitcode=3  halt_on_error=1 log_path=/tmp/x strip_path_prefix=/src/");
+        let (o, w) = parse_options("exitcode=3  halt_on_error=1 log_path=/tmp/x strip_path_prefix=/src/");
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(o.exitcode, 3);
         assert!(o.halt_on_error);

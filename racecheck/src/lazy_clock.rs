@@ -18,9 +18,7 @@ pub(crate) struct LazyClock {
 
 impl LazyClock {
     pub(crate) const fn new() -> LazyClock {
-        LazyClock {
-            clock: AtomicPtr::new(ptr::null_mut()),
-        }
+        LazyClock { clock: AtomicPtr::new(ptr::null_mut()) }
     }
 
     /// The clock, allocating it on first use.
@@ -38,12 +36,7 @@ impl LazyClock {
     #[cold]
     fn install(&self) -> &Mutex<VClock> {
         let fresh = Box::into_raw(Box::new(Mutex::new(VClock::new())));
-        match self.clock.compare_exchange(
-            ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
+        match self.clock.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
             // SAFETY: `fresh` came from `Box::into_raw` and is now owned by
             // `self` until `drop`, which cannot overlap this borrow.
             Ok(_) => unsafe { &*fresh },

@@ -85,10 +85,7 @@ struct Sink {
     file: Option<File>,
 }
 
-static SINK: Mutex<Sink> = Mutex::new(Sink {
-    seen: BTreeSet::new(),
-    file: None,
-});
+static SINK: Mutex<Sink> = Mutex::new(Sink { seen: BTreeSet::new(), file: None });
 
 fn place_key(location: Option<&'static Location<'static>>) -> PlaceKey {
     location.map_or(("", 0, 0), |l| (l.file(), l.line(), l.column()))
@@ -128,11 +125,7 @@ fn emit(sink: &mut Sink, text: &str) {
 pub(crate) fn data_race(race: Race) -> bool {
     let here = place_key(Some(race.current_location));
     let there = place_key(race.previous.location);
-    let pair = if here <= there {
-        (here, there)
-    } else {
-        (there, here)
-    };
+    let pair = if here <= there { (here, there) } else { (there, here) };
     let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
     if !sink.seen.insert(pair) {
         return false;
@@ -164,12 +157,7 @@ fn strip(path: &str) -> &str {
 }
 
 fn place(location: &Location<'_>) -> String {
-    format!(
-        "{}:{}:{}",
-        strip(location.file()),
-        location.line(),
-        location.column()
-    )
+    format!("{}:{}:{}", strip(location.file()), location.line(), location.column())
 }
 
 fn thread_label(tid: u32, info: Option<&ThreadInfo>) -> String {
@@ -188,11 +176,8 @@ fn status(info: &ThreadInfo) -> &'static str {
 }
 
 fn format_race(race: &Race) -> String {
-    let previous_info = if race.previous.tid == race.current.tid {
-        Some(race.current.clone())
-    } else {
-        thread_info(race.previous.tid)
-    };
+    let previous_info =
+        if race.previous.tid == race.current.tid { Some(race.current.clone()) } else { thread_info(race.previous.tid) };
     let mut out = String::new();
     out.push_str("==================\nWARNING: DATA RACE\n");
     let _ = writeln!(
@@ -256,10 +241,7 @@ struct Frame {
 
 impl Frame {
     fn is_at(&self, location: &Location<'_>) -> bool {
-        self.file
-            .as_deref()
-            .is_some_and(|f| f.ends_with(location.file()))
-            && self.line == Some(location.line())
+        self.file.as_deref().is_some_and(|f| f.ends_with(location.file())) && self.line == Some(location.line())
     }
 
     /// Frames that only carry a call through machinery (racecheck's own
@@ -274,8 +256,7 @@ impl Frame {
             "std::panicking::",
             "std::panic::",
         ];
-        PREFIXES.iter().any(|p| self.name.starts_with(p))
-            || self.name.contains(" as core::ops::function::Fn")
+        PREFIXES.iter().any(|p| self.name.starts_with(p)) || self.name.contains(" as core::ops::function::Fn")
     }
 
     fn render(&self) -> String {
@@ -292,10 +273,7 @@ fn frames(trace: &backtrace::Backtrace) -> Vec<Frame> {
     let mut frames = Vec::new();
     for frame in trace.frames() {
         for symbol in frame.symbols() {
-            let name = symbol
-                .name()
-                .map(|n| format!("{n:#}"))
-                .unwrap_or_else(|| "??".to_owned());
+            let name = symbol.name().map(|n| format!("{n:#}")).unwrap_or_else(|| "??".to_owned());
             if name.contains("__rust_begin_short_backtrace") || name.contains("lang_start") {
                 return frames;
             }
@@ -319,13 +297,8 @@ fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'st
     let frames = frames(&backtrace::Backtrace::new());
     let mut lines = Vec::new();
     if kind == AccessKind::Drop {
-        let below_drop = frames
-            .iter()
-            .position(|f| {
-                f.name
-                    .contains("RaceCell<T> as core::ops::drop::Drop>::drop")
-            })
-            .map(|i| i + 1);
+        let below_drop =
+            frames.iter().position(|f| f.name.contains("RaceCell<T> as core::ops::drop::Drop>::drop")).map(|i| i + 1);
         if let Some(first) = below_drop {
             lines.extend(
                 frames[first..]
@@ -337,12 +310,7 @@ fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'st
         }
     } else if let Some(i) = frames.iter().position(|f| f.is_at(access)) {
         lines.push(format!("  {}  {}", frames[i].name, place(access)));
-        lines.extend(
-            frames[i + 1..]
-                .iter()
-                .filter(|f| !f.is_plumbing())
-                .map(Frame::render),
-        );
+        lines.extend(frames[i + 1..].iter().filter(|f| !f.is_plumbing()).map(Frame::render));
     }
     if lines.is_empty() {
         lines.push(format!("  {}", place(access)));
@@ -357,11 +325,7 @@ fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'st
 /// callers at that moment (captured unresolved at the spawn, resolved now).
 fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'static>) {
     let _ = writeln!(out, "  {}", place(site));
-    let stack = info
-        .creation_stack
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let stack = info.creation_stack.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let Some(mut stack) = stack else {
         return;
     };
@@ -396,8 +360,6 @@ pub(crate) fn install_exit_hook() {
     // `atexit` requires, and it lives for the whole program.
     let rc = unsafe { libc::atexit(at_exit) };
     if rc != 0 {
-        eprintln!(
-            "racecheck: could not install the exit handler; races will not set the exit status"
-        );
+        eprintln!("racecheck: could not install the exit handler; races will not set the exit status");
     }
 }

@@ -166,11 +166,7 @@ impl ThreadState {
 /// parent's clock at the spawn), empty for threads found lazily.
 fn start_thread(info: Arc<ThreadInfo>, inherited: VClock) -> ThreadState {
     let mut registry = registry();
-    let reused = if registry.free_slots.len() > QUARANTINE {
-        registry.free_slots.pop_front()
-    } else {
-        None
-    };
+    let reused = if registry.free_slots.len() > QUARANTINE { registry.free_slots.pop_front() } else { None };
     let slot = match reused {
         Some(slot) => slot,
         None => {
@@ -184,13 +180,7 @@ fn start_thread(info: Arc<ThreadInfo>, inherited: VClock) -> ThreadState {
     drop(registry);
     let mut clock = inherited;
     clock.set(slot, start);
-    ThreadState {
-        slot,
-        clock,
-        fence_acquire: VClock::new(),
-        fence_release: VClock::new(),
-        info,
-    }
+    ThreadState { slot, clock, fence_acquire: VClock::new(), fence_release: VClock::new(), info }
 }
 
 /// Gives the slot back and keeps the thread's description for reports.
@@ -207,10 +197,7 @@ fn end_thread(state: &ThreadState) {
         let count = registry.finished.len();
         if count > STACKS_KEPT {
             let old = &registry.finished[count - 1 - STACKS_KEPT];
-            old.creation_stack
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            old.creation_stack.lock().unwrap_or_else(PoisonError::into_inner).take();
         }
     }
 }

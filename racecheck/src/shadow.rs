@@ -35,13 +35,7 @@ pub(crate) struct Access {
 }
 
 impl Access {
-    const NONE: Access = Access {
-        moment: 0,
-        slot: 0,
-        tid: 0,
-        kind: AccessKind::Read,
-        location: None,
-    };
+    const NONE: Access = Access { moment: 0, slot: 0, tid: 0, kind: AccessKind::Read, location: None };
 
     fn is_none(&self) -> bool {
         self.moment == 0
@@ -54,21 +48,11 @@ impl Access {
     }
 
     fn by(t: &ThreadState, kind: AccessKind, location: &'static Location<'static>) -> Access {
-        Access {
-            moment: t.now(),
-            slot: t.slot,
-            tid: t.info.tid,
-            kind,
-            location: Some(location),
-        }
+        Access { moment: t.now(), slot: t.slot, tid: t.info.tid, kind, location: Some(location) }
     }
 
     fn side(&self) -> SideInfo {
-        SideInfo {
-            kind: self.kind,
-            tid: self.tid,
-            location: self.location,
-        }
+        SideInfo { kind: self.kind, tid: self.tid, location: self.location }
     }
 }
 
@@ -93,27 +77,15 @@ impl Default for Shadow {
 impl Shadow {
     /// A variable nobody has touched.
     pub(crate) const fn new() -> Shadow {
-        Shadow {
-            write: Access::NONE,
-            read: Access::NONE,
-            shared_reads: None,
-        }
+        Shadow { write: Access::NONE, read: Access::NONE, shared_reads: None }
     }
 
     /// A read of the variable at `addr` by `t`. Reports a race if there is
     /// one; returns whether there was.
-    pub(crate) fn read(
-        &mut self,
-        t: &ThreadState,
-        addr: usize,
-        location: &'static Location<'static>,
-    ) -> bool {
+    pub(crate) fn read(&mut self, t: &ThreadState, addr: usize, location: &'static Location<'static>) -> bool {
         let now = t.now();
         if let Some(shared) = &self.shared_reads {
-            if shared
-                .get(t.slot as usize)
-                .is_some_and(|r| r.moment == now && r.slot == t.slot)
-            {
+            if shared.get(t.slot as usize).is_some_and(|r| r.moment == now && r.slot == t.slot) {
                 return false;
             }
         } else if self.read.moment == now && self.read.slot == t.slot {
@@ -166,10 +138,7 @@ impl Shadow {
         if !self.write.is_none() && !self.write.ordered_before(t) {
             previous = Some(self.write);
         } else if let Some(shared) = &self.shared_reads {
-            previous = shared
-                .iter()
-                .find(|r| !r.is_none() && !r.ordered_before(t))
-                .copied();
+            previous = shared.iter().find(|r| !r.is_none() && !r.ordered_before(t)).copied();
         } else if !self.read.is_none() && !self.read.ordered_before(t) {
             previous = Some(self.read);
         }
@@ -234,11 +203,7 @@ mod tests {
 
     #[test]
     fn concurrent_reads_are_silent_but_remembered() {
-        let (mut a, b, mut c) = (
-            test_thread(VClock::new()),
-            test_thread(VClock::new()),
-            test_thread(VClock::new()),
-        );
+        let (mut a, b, mut c) = (test_thread(VClock::new()), test_thread(VClock::new()), test_thread(VClock::new()));
         let mut x = Shadow::new();
         assert!(!x.read(&a, 1, here()));
         assert!(!x.read(&b, 1, here()));

@@ -16,9 +16,7 @@ use std::panic::Location;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-pub use std::thread::{
-    available_parallelism, panicking, sleep, yield_now, AccessError, LocalKey, Result, ThreadId,
-};
+pub use std::thread::{available_parallelism, panicking, sleep, yield_now, AccessError, LocalKey, Result, ThreadId};
 
 use crate::clock::VClock;
 use crate::config::enabled;
@@ -69,15 +67,8 @@ impl fmt::Debug for Thread {
 
 /// The calling thread's handle.
 pub fn current() -> Thread {
-    let info = if enabled() {
-        runtime::current_info()
-    } else {
-        None
-    };
-    Thread {
-        inner: std::thread::current(),
-        info,
-    }
+    let info = if enabled() { runtime::current_info() } else { None };
+    Thread { inner: std::thread::current(), info }
 }
 
 /// Blocks until this thread is unparked (or spuriously). Acquires what every
@@ -115,14 +106,8 @@ impl Drop for FinishGuard {
     fn drop(&mut self) {
         runtime::finish_spawned(&self.final_clock);
         if let Some(scope_clock) = &self.scope_clock {
-            let mine = self
-                .final_clock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            scope_clock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .join(&mine);
+            let mine = self.final_clock.lock().unwrap_or_else(PoisonError::into_inner);
+            scope_clock.lock().unwrap_or_else(PoisonError::into_inner).join(&mine);
         }
     }
 }
@@ -149,27 +134,16 @@ impl Fork {
 
     /// Wraps the thread body so that it starts with the fork edge and ends
     /// with the join edge.
-    fn wrap<F, T>(
-        self,
-        scope_clock: Option<FinalClock>,
-        f: F,
-    ) -> (impl FnOnce() -> T, FinalClock, Arc<ThreadInfo>)
+    fn wrap<F, T>(self, scope_clock: Option<FinalClock>, f: F) -> (impl FnOnce() -> T, FinalClock, Arc<ThreadInfo>)
     where
         F: FnOnce() -> T,
     {
-        let Fork {
-            info,
-            inherited,
-            final_clock,
-        } = self;
+        let Fork { info, inherited, final_clock } = self;
         let body_info = info.clone();
         let body_clock = final_clock.clone();
         let body = move || {
             runtime::begin_spawned(body_info, inherited);
-            let _finish = FinishGuard {
-                final_clock: body_clock,
-                scope_clock,
-            };
+            let _finish = FinishGuard { final_clock: body_clock, scope_clock };
             f()
         };
         (body, final_clock, info)
@@ -198,26 +172,17 @@ impl Default for Builder {
 impl Builder {
     /// A builder with no name and the default stack size.
     pub fn new() -> Builder {
-        Builder {
-            inner: std::thread::Builder::new(),
-            name: None,
-        }
+        Builder { inner: std::thread::Builder::new(), name: None }
     }
 
     /// Names the thread; reports show the name next to its id.
     pub fn name(self, name: String) -> Builder {
-        Builder {
-            inner: self.inner.name(name.clone()),
-            name: Some(name),
-        }
+        Builder { inner: self.inner.name(name.clone()), name: Some(name) }
     }
 
     /// Sets the stack size.
     pub fn stack_size(self, size: usize) -> Builder {
-        Builder {
-            inner: self.inner.stack_size(size),
-            name: self.name,
-        }
+        Builder { inner: self.inner.stack_size(size), name: self.name }
     }
 
     /// Spawns a thread; the caller's place becomes its creation site.
@@ -252,8 +217,7 @@ impl Builder {
             return Ok(ScopedJoinHandle::new(inner, None, None));
         }
         let scope_clock = scope_clock(scope.key());
-        let (body, final_clock, info) =
-            Fork::new(self.name, Location::caller()).wrap(scope_clock, f);
+        let (body, final_clock, info) = Fork::new(self.name, Location::caller()).wrap(scope_clock, f);
         let inner = self.inner.spawn_scoped(&scope.inner, body)?;
         Ok(ScopedJoinHandle::new(inner, Some(final_clock), Some(info)))
     }
@@ -280,9 +244,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    Builder::new()
-        .spawn(f)
-        .unwrap_or_else(|e| panic!("failed to spawn thread: {e}"))
+    Builder::new().spawn(f).unwrap_or_else(|e| panic!("failed to spawn thread: {e}"))
 }
 
 /// An owned permission to join a thread, as `std::thread::JoinHandle`.
@@ -293,20 +255,9 @@ pub struct JoinHandle<T> {
 }
 
 impl<T> JoinHandle<T> {
-    fn new(
-        inner: std::thread::JoinHandle<T>,
-        final_clock: Option<FinalClock>,
-        info: Option<Arc<ThreadInfo>>,
-    ) -> Self {
-        let thread = Thread {
-            inner: inner.thread().clone(),
-            info,
-        };
-        JoinHandle {
-            inner,
-            thread,
-            final_clock,
-        }
+    fn new(inner: std::thread::JoinHandle<T>, final_clock: Option<FinalClock>, info: Option<Arc<ThreadInfo>>) -> Self {
+        let thread = Thread { inner: inner.thread().clone(), info };
+        JoinHandle { inner, thread, final_clock }
     }
 
     /// Waits for the thread to finish; its whole life is then ordered
@@ -358,9 +309,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // SAFETY: `Scope` is `repr(transparent)` over the std scope (its
         // other field is a zero-sized marker), so both have the same layout
         // and the reference keeps the same lifetime and validity.
-        unsafe {
-            &*(inner as *const std::thread::Scope<'scope, 'env> as *const Scope<'scope, 'env>)
-        }
+        unsafe { &*(inner as *const std::thread::Scope<'scope, 'env> as *const Scope<'scope, 'env>) }
     }
 
     fn key(&self) -> usize {
@@ -374,9 +323,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        Builder::new()
-            .spawn_scoped(self, f)
-            .unwrap_or_else(|e| panic!("failed to spawn thread: {e}"))
+        Builder::new().spawn_scoped(self, f).unwrap_or_else(|e| panic!("failed to spawn thread: {e}"))
     }
 }
 
@@ -455,15 +402,8 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
         final_clock: Option<FinalClock>,
         info: Option<Arc<ThreadInfo>>,
     ) -> Self {
-        let thread = Thread {
-            inner: inner.thread().clone(),
-            info,
-        };
-        ScopedJoinHandle {
-            inner,
-            thread,
-            final_clock,
-        }
+        let thread = Thread { inner: inner.thread().clone(), info };
+        ScopedJoinHandle { inner, thread, final_clock }
     }
 
     /// Waits for the thread to finish; its whole life is then ordered

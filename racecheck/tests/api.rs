@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use racecheck::cell::{RaceCell, UnsafeCell};
 use racecheck::sync::atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, Ordering};
-use racecheck::sync::{
-    Arc, Barrier, Condvar, Mutex, Once, OnceLock, RwLock, TryLockError, WaitGroup,
-};
+use racecheck::sync::{Arc, Barrier, Condvar, Mutex, Once, OnceLock, RwLock, TryLockError, WaitGroup};
 use racecheck::thread;
 
 #[test]
@@ -54,21 +52,13 @@ fn rwlock_shares_reads_and_excludes_writes() {
 fn condvar_timeouts_report_like_std() {
     let lock = Mutex::new(false);
     let cv = Condvar::new();
-    let (guard, result) = cv
-        .wait_timeout(lock.lock().unwrap(), Duration::from_millis(5))
-        .unwrap();
+    let (guard, result) = cv.wait_timeout(lock.lock().unwrap(), Duration::from_millis(5)).unwrap();
     assert!(result.timed_out());
-    let (guard, result) = cv
-        .wait_timeout_while(guard, Duration::from_millis(5), |ready| !*ready)
-        .unwrap();
+    let (guard, result) = cv.wait_timeout_while(guard, Duration::from_millis(5), |ready| !*ready).unwrap();
     assert!(result.timed_out());
     drop(guard);
     *lock.lock().unwrap() = true;
-    let (guard, result) = cv
-        .wait_timeout_while(lock.lock().unwrap(), Duration::from_secs(5), |ready| {
-            !*ready
-        })
-        .unwrap();
+    let (guard, result) = cv.wait_timeout_while(lock.lock().unwrap(), Duration::from_secs(5), |ready| !*ready).unwrap();
     assert!(!result.timed_out());
     assert!(*guard);
 }
@@ -183,18 +173,9 @@ fn atomics_compute_like_std() {
     assert_eq!(a.fetch_max(10, Ordering::Relaxed), 7);
     assert_eq!(a.fetch_min(-1, Ordering::Relaxed), 10);
     assert_eq!(a.swap(4, Ordering::Relaxed), -1);
-    assert_eq!(
-        a.compare_exchange(4, 6, Ordering::AcqRel, Ordering::Acquire),
-        Ok(4)
-    );
-    assert_eq!(
-        a.compare_exchange(4, 7, Ordering::AcqRel, Ordering::Acquire),
-        Err(6)
-    );
-    assert_eq!(
-        a.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v * 2)),
-        Ok(6)
-    );
+    assert_eq!(a.compare_exchange(4, 6, Ordering::AcqRel, Ordering::Acquire), Ok(4));
+    assert_eq!(a.compare_exchange(4, 7, Ordering::AcqRel, Ordering::Acquire), Err(6));
+    assert_eq!(a.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v * 2)), Ok(6));
     assert_eq!(a.load(Ordering::Relaxed), 12);
     let b = AtomicBool::new(true);
     assert!(b.fetch_and(false, Ordering::Relaxed));
@@ -239,10 +220,7 @@ fn threads_have_names_and_handles() {
     assert_eq!(h.thread().name(), Some("named"));
     assert_eq!(h.join().unwrap().as_deref(), Some("named"));
     let value = thread::scope(|s| {
-        let h = thread::Builder::new()
-            .name("scoped".to_owned())
-            .spawn_scoped(s, || 7)
-            .unwrap();
+        let h = thread::Builder::new().name("scoped".to_owned()).spawn_scoped(s, || 7).unwrap();
         assert_eq!(h.thread().name(), Some("scoped"));
         h.join().unwrap()
     });
@@ -255,18 +233,9 @@ fn threads_have_names_and_handles() {
 fn wrappers_stay_small() {
     use std::mem::size_of;
     // An unused clock is one null pointer.
-    assert_eq!(
-        size_of::<racecheck::annotate::SyncClock>(),
-        size_of::<usize>()
-    );
-    assert_eq!(
-        size_of::<racecheck::sync::atomic::AtomicU64>(),
-        size_of::<u64>() + size_of::<usize>()
-    );
-    assert_eq!(
-        size_of::<racecheck::sync::Mutex<u64>>(),
-        size_of::<std::sync::Mutex<u64>>() + size_of::<usize>()
-    );
+    assert_eq!(size_of::<racecheck::annotate::SyncClock>(), size_of::<usize>());
+    assert_eq!(size_of::<racecheck::sync::atomic::AtomicU64>(), size_of::<u64>() + size_of::<usize>());
+    assert_eq!(size_of::<racecheck::sync::Mutex<u64>>(), size_of::<std::sync::Mutex<u64>>() + size_of::<usize>());
 }
 
 #[test]
@@ -277,10 +246,7 @@ fn mpsc_behaves_like_std() {
     assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1]);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    assert_eq!(
-        rx.recv_timeout(Duration::from_millis(5)),
-        Err(RecvTimeoutError::Timeout)
-    );
+    assert_eq!(rx.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
     drop(rx);
     assert_eq!(tx.send(3).unwrap_err().0, 3);
 

@@ -89,11 +89,7 @@ const FILE: &str = file!();
 #[test]
 fn report_has_go_shape_with_both_places_and_exit_66() {
     let child = run("child_racy_program", &[]);
-    let (spawn, write, read) = (
-        child.line_of("SPAWN_AT"),
-        child.line_of("WRITE_AT"),
-        child.line_of("READ_AT"),
-    );
+    let (spawn, write, read) = (child.line_of("SPAWN_AT"), child.line_of("WRITE_AT"), child.line_of("READ_AT"));
     let err = &child.stderr;
     assert_eq!(child.status, Some(66), "stderr:\n{err}");
     assert_eq!(common::reports(err), 2, "stderr:\n{err}");
@@ -103,91 +99,43 @@ fn report_has_go_shape_with_both_places_and_exit_66() {
         .expect("a report block");
     let lines: Vec<&str> = first.lines().collect();
     // The current access: the test thread's read, with its function name.
+    assert!(lines[1].starts_with("Read at 0x") && lines[1].ends_with("by thread T1 (child_racy_program):"), "{first}");
     assert!(
-        lines[1].starts_with("Read at 0x")
-            && lines[1].ends_with("by thread T1 (child_racy_program):"),
-        "{first}"
-    );
-    assert!(
-        lines[2].starts_with("  report::racy_program  ")
-            && lines[2].contains(&format!("{FILE}:{read}:")),
+        lines[2].starts_with("  report::racy_program  ") && lines[2].contains(&format!("{FILE}:{read}:")),
         "{first}"
     );
     // The previous access: the worker's write, always with its place.
-    let previous = lines
-        .iter()
-        .position(|l| l.starts_with("Previous write at 0x"))
-        .expect("previous access");
-    assert!(
-        lines[previous].ends_with("by thread T2 (worker-1):"),
-        "{first}"
-    );
-    let address = |l: &str| {
-        l.split(" at ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
+    let previous = lines.iter().position(|l| l.starts_with("Previous write at 0x")).expect("previous access");
+    assert!(lines[previous].ends_with("by thread T2 (worker-1):"), "{first}");
+    let address = |l: &str| l.split(" at ").nth(1).unwrap().split(' ').next().unwrap().to_owned();
     assert_eq!(address(lines[1]), address(lines[previous]), "{first}");
-    assert!(
-        lines[previous + 1].starts_with(&format!("  {FILE}:{write}:")),
-        "{first}"
-    );
+    assert!(lines[previous + 1].starts_with(&format!("  {FILE}:{write}:")), "{first}");
     // Where the worker was created, and that it has finished by now.
-    let created = lines
-        .iter()
-        .position(|l| l.starts_with("Thread T2 (finished) created at:"))
-        .expect("creation site of T2");
-    assert!(
-        lines[created + 1].starts_with(&format!("  {FILE}:{spawn}:")),
-        "{first}"
-    );
+    let created =
+        lines.iter().position(|l| l.starts_with("Thread T2 (finished) created at:")).expect("creation site of T2");
+    assert!(lines[created + 1].starts_with(&format!("  {FILE}:{spawn}:")), "{first}");
     // ... followed by the spawning thread's callers at that moment.
-    assert!(
-        lines[created + 2].starts_with("  report::child_racy_program  "),
-        "{first}"
-    );
+    assert!(lines[created + 2].starts_with("  report::child_racy_program  "), "{first}");
     // racecheck's own frames are left out of every stack.
-    assert!(
-        !err.lines()
-            .any(|l| l.starts_with("  racecheck::") || l.starts_with("  <racecheck::")),
-        "stderr:\n{err}"
-    );
+    assert!(!err.lines().any(|l| l.starts_with("  racecheck::") || l.starts_with("  <racecheck::")), "stderr:\n{err}");
     assert!(err.ends_with("Found 2 data race(s)\n"), "stderr:\n{err}");
     assert!(child.stdout.contains("1 passed"), "{}", child.stdout);
 }
 
 #[test]
 fn exitcode_option_sets_the_status() {
-    let child = run(
-        "child_racy_program",
-        &[("RACECHECK_OPTIONS", Some("exitcode=3"))],
-    );
+    let child = run("child_racy_program", &[("RACECHECK_OPTIONS", Some("exitcode=3"))]);
     assert_eq!(child.status, Some(3), "{}", child.stderr);
     assert_eq!(common::reports(&child.stderr), 2);
 }
 
 #[test]
 fn halt_on_error_exits_after_the_first_report() {
-    let child = run(
-        "child_racy_program",
-        &[("RACECHECK_OPTIONS", Some("halt_on_error=1"))],
-    );
+    let child = run("child_racy_program", &[("RACECHECK_OPTIONS", Some("halt_on_error=1"))]);
     assert_eq!(child.status, Some(66), "{}", child.stderr);
     assert_eq!(common::reports(&child.stderr), 1, "{}", child.stderr);
-    assert!(
-        child.stderr.ends_with("Found 1 data race(s)\n"),
-        "{}",
-        child.stderr
-    );
-    assert!(
-        !child.stdout.contains("AFTER_FIRST_RACE"),
-        "{}",
-        child.stdout
-    );
+    assert!(child.stderr.ends_with("Found 1 data race(s)\n"), "{}", child.stderr);
+    assert!(!child.stdout.contains("AFTER_FIRST_RACE"), "{}", child.stdout);
 }
 
 #[test]
@@ -196,16 +144,10 @@ fn log_path_writes_to_a_file_named_after_the_pid() {
     std::fs::create_dir_all(&dir).unwrap();
     let prefix = dir.join("race");
     let options = format!("log_path={}", prefix.display());
-    let child = run(
-        "child_racy_program",
-        &[("RACECHECK_OPTIONS", Some(&options))],
-    );
+    let child = run("child_racy_program", &[("RACECHECK_OPTIONS", Some(&options))]);
     assert_eq!(child.status, Some(66), "{}", child.stderr);
     assert_eq!(common::reports(&child.stderr), 0, "{}", child.stderr);
-    let logs: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let logs: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(logs.len(), 1, "{logs:?}");
     let name = logs[0].file_name().unwrap().to_string_lossy().into_owned();
     let pid = name.strip_prefix("race.").expect("log_path.PID");
@@ -220,42 +162,20 @@ fn log_path_writes_to_a_file_named_after_the_pid() {
 fn strip_path_prefix_shortens_printed_paths() {
     let prefix = FILE.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned() + "/";
     let options = format!("strip_path_prefix={prefix}");
-    let child = run(
-        "child_racy_program",
-        &[("RACECHECK_OPTIONS", Some(&options))],
-    );
+    let child = run("child_racy_program", &[("RACECHECK_OPTIONS", Some(&options))]);
     let short = FILE.strip_prefix(&prefix).unwrap();
-    assert!(
-        child.stderr.contains(&format!("  {short}:")),
-        "{}",
-        child.stderr
-    );
+    assert!(child.stderr.contains(&format!("  {short}:")), "{}", child.stderr);
     // Places from `#[track_caller]` are printed relative to the workspace,
     // so the prefix comes off them (backtrace frames carry absolute paths).
-    assert!(
-        !child.stderr.contains(&format!("  {FILE}:")),
-        "{}",
-        child.stderr
-    );
+    assert!(!child.stderr.contains(&format!("  {FILE}:")), "{}", child.stderr);
 }
 
 #[test]
 fn a_bad_option_is_named_once_and_ignored() {
-    let child = run(
-        "child_racy_program",
-        &[("RACECHECK_OPTIONS", Some("colour=blue exitcode=5"))],
-    );
-    let warnings: Vec<&str> = child
-        .stderr
-        .lines()
-        .filter(|l| l.contains("colour=blue"))
-        .collect();
+    let child = run("child_racy_program", &[("RACECHECK_OPTIONS", Some("colour=blue exitcode=5"))]);
+    let warnings: Vec<&str> = child.stderr.lines().filter(|l| l.contains("colour=blue")).collect();
     assert_eq!(warnings.len(), 1, "{}", child.stderr);
-    assert!(
-        warnings[0].starts_with("racecheck: ignoring option"),
-        "{}",
-        warnings[0]
-    );
+    assert!(warnings[0].starts_with("racecheck: ignoring option"), "{}", warnings[0]);
     assert_eq!(child.status, Some(5), "the good option still applies");
 }
 
@@ -263,12 +183,7 @@ fn a_bad_option_is_named_once_and_ignored() {
 fn detection_off_reports_nothing_and_keeps_the_status() {
     for value in [None, Some("0"), Some("no")] {
         let child = run("child_racy_program", &[("RACECHECK", value)]);
-        assert_eq!(
-            child.status,
-            Some(0),
-            "RACECHECK={value:?}: {}",
-            child.stderr
-        );
+        assert_eq!(child.status, Some(0), "RACECHECK={value:?}: {}", child.stderr);
         assert_eq!(common::reports(&child.stderr), 0, "{}", child.stderr);
         assert!(!child.stderr.contains("Found"), "{}", child.stderr);
         assert!(child.stdout.contains("AFTER_FIRST_RACE"));
@@ -306,15 +221,9 @@ fn ten_thousand_threads_keep_memory_flat() {
     assert_eq!(x.get(), 10_000);
     assert_eq!(racecheck::race_count(), 0);
     let slots = racecheck::__diagnostics::slots_allocated();
-    assert!(
-        slots < 200,
-        "{slots} thread slots for 10,000 sequential threads"
-    );
+    assert!(slots < 200, "{slots} thread slots for 10,000 sequential threads");
     println!("RSS before {before} KiB, after {after} KiB");
-    assert!(
-        after <= before + 1024,
-        "memory grew from {before} KiB to {after} KiB over 9,000 threads"
-    );
+    assert!(after <= before + 1024, "memory grew from {before} KiB to {after} KiB over 9,000 threads");
 }
 
 fn rss_kib() -> u64 {

@@ -155,10 +155,7 @@ fn spin_lock(lock_order: Ordering, unlock_order: Ordering) {
                         thread::yield_now();
                     }
                 }
-                while locked
-                    .compare_exchange_weak(false, true, lock_order, Relaxed)
-                    .is_err()
-                {
+                while locked.compare_exchange_weak(false, true, lock_order, Relaxed).is_err() {
                     thread::yield_now();
                 }
                 data.set(data.get() + 1);
@@ -216,10 +213,7 @@ scenario!(fetch_update_acquires, races = 0, {
             counter.fetch_add(1, Release);
         });
         s.spawn(|| {
-            while counter
-                .fetch_update(Relaxed, Acquire, |v| if v == 1 { Some(2) } else { None })
-                .is_err()
-            {
+            while counter.fetch_update(Relaxed, Acquire, |v| if v == 1 { Some(2) } else { None }).is_err() {
                 thread::yield_now();
             }
             data.get();

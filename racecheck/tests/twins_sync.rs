@@ -175,16 +175,9 @@ scenario!(condvar_notify_orders_without_the_mutex, races = 0, {
     };
     let mut guard = state.0.lock().unwrap();
     while !notified.load(STD_SEQ_CST) {
-        guard = state
-            .1
-            .wait_timeout(guard, std::time::Duration::from_millis(10))
-            .unwrap()
-            .0;
+        guard = state.1.wait_timeout(guard, std::time::Duration::from_millis(10)).unwrap().0;
     }
-    let (guard, _) = state
-        .1
-        .wait_timeout(guard, std::time::Duration::ZERO)
-        .unwrap();
+    let (guard, _) = state.1.wait_timeout(guard, std::time::Duration::ZERO).unwrap();
     drop(guard);
     assert_eq!(data.get(), 7);
     h.join().unwrap();
@@ -203,10 +196,7 @@ scenario!(condvar_write_after_notify_races, races = 1, {
             written.store(true, STD_SEQ_CST);
         })
     };
-    let ready = state
-        .1
-        .wait_while(state.0.lock().unwrap(), |ready| !*ready)
-        .unwrap();
+    let ready = state.1.wait_while(state.0.lock().unwrap(), |ready| !*ready).unwrap();
     drop(ready);
     wait_unseen(&written);
     data.get();

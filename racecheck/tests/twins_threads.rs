@@ -150,9 +150,7 @@ scenario!(spawn_orders_the_parents_past, races = 0, {
     let x = Arc::new(RaceCell::new(0));
     x.set(1);
     let x2 = x.clone();
-    thread::spawn(move || assert_eq!(x2.get(), 1))
-        .join()
-        .unwrap();
+    thread::spawn(move || assert_eq!(x2.get(), 1)).join().unwrap();
 });
 
 scenario!(spawn_does_not_order_the_parents_future, races = 1, {
@@ -173,10 +171,7 @@ scenario!(spawn_does_not_order_the_parents_future, races = 1, {
 scenario!(join_orders_the_childs_life, races = 0, {
     let x = Arc::new(RaceCell::new(0));
     let x2 = x.clone();
-    let h = thread::Builder::new()
-        .name("writer".into())
-        .spawn(move || x2.set(1))
-        .unwrap();
+    let h = thread::Builder::new().name("writer".into()).spawn(move || x2.set(1)).unwrap();
     h.join().unwrap();
     assert_eq!(x.get(), 1);
 });

@@ -59,12 +59,7 @@ impl<T: ?Sized> Drop for Inner<T> {
 impl<T> Arc<T> {
     /// Puts `value` behind a new reference count.
     pub fn new(value: T) -> Arc<T> {
-        Arc {
-            inner: std::sync::Arc::new(Inner {
-                drops: SyncClock::new(),
-                value: ManuallyDrop::new(value),
-            }),
-        }
+        Arc { inner: std::sync::Arc::new(Inner { drops: SyncClock::new(), value: ManuallyDrop::new(value) }) }
     }
 
     /// Takes the value out if `this` is the only reference; every other
@@ -102,9 +97,7 @@ impl<T> Arc<T> {
 impl<T: ?Sized> Arc<T> {
     /// A weak reference to the same value.
     pub fn downgrade(this: &Arc<T>) -> Weak<T> {
-        Weak {
-            inner: std::sync::Arc::downgrade(&this.inner),
-        }
+        Weak { inner: std::sync::Arc::downgrade(&this.inner) }
     }
 
     /// The number of weak references.
@@ -160,9 +153,7 @@ impl<T: ?Sized> Drop for Arc<T> {
 
 impl<T: ?Sized> Clone for Arc<T> {
     fn clone(&self) -> Arc<T> {
-        Arc {
-            inner: self.inner.clone(),
-        }
+        Arc { inner: self.inner.clone() }
     }
 }
 
@@ -252,9 +243,7 @@ pub struct Weak<T: ?Sized> {
 impl<T> Weak<T> {
     /// A weak reference to nothing; `upgrade` always fails.
     pub fn new() -> Weak<T> {
-        Weak {
-            inner: std::sync::Weak::new(),
-        }
+        Weak { inner: std::sync::Weak::new() }
     }
 }
 
@@ -283,9 +272,7 @@ impl<T: ?Sized> Weak<T> {
 
 impl<T: ?Sized> Clone for Weak<T> {
     fn clone(&self) -> Weak<T> {
-        Weak {
-            inner: self.inner.clone(),
-        }
+        Weak { inner: self.inner.clone() }
     }
 }
 

@@ -33,17 +33,11 @@ use crate::lazy_clock::LazyClock;
 use crate::runtime::{with_current, ThreadState};
 
 fn is_acquire(order: Ordering) -> bool {
-    matches!(
-        order,
-        Ordering::Acquire | Ordering::AcqRel | Ordering::SeqCst
-    )
+    matches!(order, Ordering::Acquire | Ordering::AcqRel | Ordering::SeqCst)
 }
 
 fn is_release(order: Ordering) -> bool {
-    matches!(
-        order,
-        Ordering::Release | Ordering::AcqRel | Ordering::SeqCst
-    )
+    matches!(order, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
 }
 
 /// The detector side of one atomic location.
@@ -53,19 +47,13 @@ struct LocationClock {
 
 impl LocationClock {
     const fn new() -> LocationClock {
-        LocationClock {
-            clock: LazyClock::new(),
-        }
+        LocationClock { clock: LazyClock::new() }
     }
 
     #[cold]
     #[inline(never)]
     fn load_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        let sync = self
-            .clock
-            .get()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| observe(t, &sync, order));
         value
@@ -74,11 +62,7 @@ impl LocationClock {
     #[cold]
     #[inline(never)]
     fn store_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        let mut sync = self
-            .clock
-            .get()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| {
             if is_release(order) {
@@ -93,11 +77,7 @@ impl LocationClock {
     #[cold]
     #[inline(never)]
     fn rmw_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
-        let mut sync = self
-            .clock
-            .get()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| {
             observe(t, &sync, order);
@@ -108,17 +88,8 @@ impl LocationClock {
 
     #[cold]
     #[inline(never)]
-    fn cas_slow<V>(
-        &self,
-        success: Ordering,
-        failure: Ordering,
-        op: impl FnOnce() -> Result<V, V>,
-    ) -> Result<V, V> {
-        let mut sync = self
-            .clock
-            .get()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    fn cas_slow<V>(&self, success: Ordering, failure: Ordering, op: impl FnOnce() -> Result<V, V>) -> Result<V, V> {
+        let mut sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let result = op();
         with_current(|t| match result {
             Ok(_) => {
@@ -411,10 +382,7 @@ pub struct AtomicBool {
 impl AtomicBool {
     /// A new atomic holding `value`.
     pub const fn new(value: bool) -> Self {
-        AtomicBool {
-            sync: LocationClock::new(),
-            inner: std::sync::atomic::AtomicBool::new(value),
-        }
+        AtomicBool { sync: LocationClock::new(), inner: std::sync::atomic::AtomicBool::new(value) }
     }
 
     /// Loads the value; `Acquire` or stronger synchronizes with the release
@@ -445,11 +413,7 @@ impl AtomicBool {
         success: Ordering,
         failure: Ordering,
     ) -> Result<bool, bool> {
-        hook!(
-            self,
-            cas_slow(success, failure),
-            self.inner.compare_exchange(current, new, success, failure)
-        )
+        hook!(self, cas_slow(success, failure), self.inner.compare_exchange(current, new, success, failure))
     }
 
     /// Compare-and-exchange that may fail spuriously, as std's.
@@ -461,21 +425,11 @@ impl AtomicBool {
         success: Ordering,
         failure: Ordering,
     ) -> Result<bool, bool> {
-        hook!(
-            self,
-            cas_slow(success, failure),
-            self.inner
-                .compare_exchange_weak(current, new, success, failure)
-        )
+        hook!(self, cas_slow(success, failure), self.inner.compare_exchange_weak(current, new, success, failure))
     }
 
     /// Applies `f` until it returns `None` or the exchange succeeds.
-    pub fn fetch_update<F>(
-        &self,
-        set_order: Ordering,
-        fetch_order: Ordering,
-        mut f: F,
-    ) -> Result<bool, bool>
+    pub fn fetch_update<F>(&self, set_order: Ordering, fetch_order: Ordering, mut f: F) -> Result<bool, bool>
     where
         F: FnMut(bool) -> Option<bool>,
     {
@@ -526,10 +480,7 @@ pub struct AtomicPtr<T> {
 impl<T> AtomicPtr<T> {
     /// A new atomic holding `ptr`.
     pub const fn new(ptr: *mut T) -> Self {
-        AtomicPtr {
-            sync: LocationClock::new(),
-            inner: std::sync::atomic::AtomicPtr::new(ptr),
-        }
+        AtomicPtr { sync: LocationClock::new(), inner: std::sync::atomic::AtomicPtr::new(ptr) }
     }
 
     /// Loads the pointer; `Acquire` or stronger synchronizes with the
@@ -560,11 +511,7 @@ impl<T> AtomicPtr<T> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<*mut T, *mut T> {
-        hook!(
-            self,
-            cas_slow(success, failure),
-            self.inner.compare_exchange(current, new, success, failure)
-        )
+        hook!(self, cas_slow(success, failure), self.inner.compare_exchange(current, new, success, failure))
     }
 
     /// Compare-and-exchange that may fail spuriously, as std's.
@@ -576,21 +523,11 @@ impl<T> AtomicPtr<T> {
         success: Ordering,
         failure: Ordering,
     ) -> Result<*mut T, *mut T> {
-        hook!(
-            self,
-            cas_slow(success, failure),
-            self.inner
-                .compare_exchange_weak(current, new, success, failure)
-        )
+        hook!(self, cas_slow(success, failure), self.inner.compare_exchange_weak(current, new, success, failure))
     }
 
     /// Applies `f` until it returns `None` or the exchange succeeds.
-    pub fn fetch_update<F>(
-        &self,
-        set_order: Ordering,
-        fetch_order: Ordering,
-        mut f: F,
-    ) -> Result<*mut T, *mut T>
+    pub fn fetch_update<F>(&self, set_order: Ordering, fetch_order: Ordering, mut f: F) -> Result<*mut T, *mut T>
     where
         F: FnMut(*mut T) -> Option<*mut T>,
     {

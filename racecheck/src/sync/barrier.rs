@@ -66,9 +66,7 @@ impl BarrierWaitResult {
 
 impl fmt::Debug for BarrierWaitResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BarrierWaitResult")
-            .field("is_leader", &self.0)
-            .finish()
+        f.debug_struct("BarrierWaitResult").field("is_leader", &self.0).finish()
     }
 }
 
@@ -77,12 +75,7 @@ impl Barrier {
     /// of zero or one lets every thread through at once.
     pub const fn new(n: usize) -> Barrier {
         Barrier {
-            state: Mutex::new(State {
-                arrived: 0,
-                generation: 0,
-                arriving: VClock::new(),
-                sealed: VClock::new(),
-            }),
+            state: Mutex::new(State { arrived: 0, generation: 0, arriving: VClock::new(), sealed: VClock::new() }),
             cvar: Condvar::new(),
             num_threads: n,
         }
@@ -102,19 +95,14 @@ impl Barrier {
             state.arrived = 0;
             state.generation = state.generation.wrapping_add(1);
             if on {
-                let State {
-                    arriving, sealed, ..
-                } = &mut *state;
+                let State { arriving, sealed, .. } = &mut *state;
                 std::mem::swap(arriving, sealed);
                 arriving.clear();
             }
             self.cvar.notify_all();
         } else {
             while state.generation == generation {
-                state = self
-                    .cvar
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
+                state = self.cvar.wait(state).unwrap_or_else(PoisonError::into_inner);
             }
         }
         if on {
@@ -126,8 +114,6 @@ impl Barrier {
 
 impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Barrier")
-            .field("num_threads", &self.num_threads)
-            .finish_non_exhaustive()
+        f.debug_struct("Barrier").field("num_threads", &self.num_threads).finish_non_exhaustive()
     }
 }

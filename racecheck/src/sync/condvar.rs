@@ -41,10 +41,7 @@ pub struct Condvar {
 impl Condvar {
     /// A new condition variable.
     pub const fn new() -> Condvar {
-        Condvar {
-            notified: SyncClock::new(),
-            inner: std::sync::Condvar::new(),
-        }
+        Condvar { notified: SyncClock::new(), inner: std::sync::Condvar::new() }
     }
 
     /// Unlocks, waits for a notification, re-locks.
@@ -56,11 +53,7 @@ impl Condvar {
     }
 
     /// Waits while `condition` holds.
-    pub fn wait_while<'a, T, F>(
-        &self,
-        mut guard: MutexGuard<'a, T>,
-        mut condition: F,
-    ) -> LockResult<MutexGuard<'a, T>>
+    pub fn wait_while<'a, T, F>(&self, mut guard: MutexGuard<'a, T>, mut condition: F) -> LockResult<MutexGuard<'a, T>>
     where
         F: FnMut(&mut T) -> bool,
     {
@@ -83,10 +76,7 @@ impl Condvar {
             Ok((inner, timeout)) => Ok((MutexGuard::from_std(inner, clock), timeout)),
             Err(poison) => {
                 let (inner, timeout) = poison.into_inner();
-                Err(PoisonError::new((
-                    MutexGuard::from_std(inner, clock),
-                    timeout,
-                )))
+                Err(PoisonError::new((MutexGuard::from_std(inner, clock), timeout)))
             }
         }
     }
@@ -133,10 +123,7 @@ fn map_lock<'a, T>(
 ) -> LockResult<MutexGuard<'a, T>> {
     match result {
         Ok(inner) => Ok(MutexGuard::from_std(inner, clock)),
-        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(
-            poison.into_inner(),
-            clock,
-        ))),
+        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), clock))),
     }
 }
 
@@ -147,14 +134,11 @@ fn timed_out(value: bool) -> WaitTimeoutResult {
     let cv = std::sync::Condvar::new();
     let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
     if value {
-        let (_guard, result) = cv
-            .wait_timeout(guard, Duration::ZERO)
-            .unwrap_or_else(PoisonError::into_inner);
+        let (_guard, result) = cv.wait_timeout(guard, Duration::ZERO).unwrap_or_else(PoisonError::into_inner);
         result
     } else {
-        let (_guard, result) = cv
-            .wait_timeout_while(guard, Duration::ZERO, |_| false)
-            .unwrap_or_else(PoisonError::into_inner);
+        let (_guard, result) =
+            cv.wait_timeout_while(guard, Duration::ZERO, |_| false).unwrap_or_else(PoisonError::into_inner);
         result
     }
 }

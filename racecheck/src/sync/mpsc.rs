@@ -29,11 +29,7 @@ struct Envelope<T> {
 impl<T> Envelope<T> {
     #[inline]
     fn seal(value: T) -> Envelope<T> {
-        let clock = if enabled() {
-            Some(Box::new(runtime::fork_clock()))
-        } else {
-            None
-        };
+        let clock = if enabled() { Some(Box::new(runtime::fork_clock())) } else { None };
         Envelope { value, clock }
     }
 
@@ -83,17 +79,13 @@ impl<T> Sender<T> {
     /// Sends a value; it fails, giving the value back, when the receiver
     /// is gone.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner
-            .send(Envelope::seal(value))
-            .map_err(|SendError(envelope)| SendError(envelope.value))
+        self.inner.send(Envelope::seal(value)).map_err(|SendError(envelope)| SendError(envelope.value))
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        Sender {
-            inner: self.inner.clone(),
-        }
+        Sender { inner: self.inner.clone() }
     }
 }
 
@@ -112,27 +104,21 @@ pub struct SyncSender<T> {
 impl<T> SyncSender<T> {
     /// Sends a value, blocking while the channel is full.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner
-            .send(Envelope::seal(value))
-            .map_err(|SendError(envelope)| SendError(envelope.value))
+        self.inner.send(Envelope::seal(value)).map_err(|SendError(envelope)| SendError(envelope.value))
     }
 
     /// Sends a value if there is room right now.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.inner
-            .try_send(Envelope::seal(value))
-            .map_err(|error| match error {
-                TrySendError::Full(envelope) => TrySendError::Full(envelope.value),
-                TrySendError::Disconnected(envelope) => TrySendError::Disconnected(envelope.value),
-            })
+        self.inner.try_send(Envelope::seal(value)).map_err(|error| match error {
+            TrySendError::Full(envelope) => TrySendError::Full(envelope.value),
+            TrySendError::Disconnected(envelope) => TrySendError::Disconnected(envelope.value),
+        })
     }
 }
 
 impl<T> Clone for SyncSender<T> {
     fn clone(&self) -> Self {
-        SyncSender {
-            inner: self.inner.clone(),
-        }
+        SyncSender { inner: self.inner.clone() }
     }
 }
 

@@ -48,10 +48,7 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
 impl<T> Mutex<T> {
     /// A new unlocked mutex.
     pub const fn new(value: T) -> Mutex<T> {
-        Mutex {
-            clock: SyncClock::new(),
-            inner: std::sync::Mutex::new(value),
-        }
+        Mutex { clock: SyncClock::new(), inner: std::sync::Mutex::new(value) }
     }
 
     /// Consumes the mutex and returns the value.
@@ -74,9 +71,9 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         match self.inner.try_lock() {
             Ok(guard) => Ok(self.guard(guard)),
-            Err(TryLockError::Poisoned(poison)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.guard(poison.into_inner()),
-            ))),
+            Err(TryLockError::Poisoned(poison)) => {
+                Err(TryLockError::Poisoned(PoisonError::new(self.guard(poison.into_inner()))))
+            }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
     }
@@ -84,10 +81,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         self.clock.acquire();
-        MutexGuard {
-            inner: ManuallyDrop::new(inner),
-            clock: &self.clock,
-        }
+        MutexGuard { inner: ManuallyDrop::new(inner), clock: &self.clock }
     }
 
     /// Whether a holder panicked.
@@ -135,10 +129,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// the acquire that re-locking implies.
     pub(crate) fn from_std(inner: std::sync::MutexGuard<'a, T>, clock: &'a SyncClock) -> Self {
         clock.acquire();
-        MutexGuard {
-            inner: ManuallyDrop::new(inner),
-            clock,
-        }
+        MutexGuard { inner: ManuallyDrop::new(inner), clock }
     }
 }
 

@@ -30,10 +30,7 @@ pub struct Once {
 impl Once {
     /// A `Once` that has not run.
     pub const fn new() -> Once {
-        Once {
-            done: SyncClock::new(),
-            inner: std::sync::Once::new(),
-        }
+        Once { done: SyncClock::new(), inner: std::sync::Once::new() }
     }
 
     /// Runs `f` if no call has completed yet; in every case, the completed
@@ -95,10 +92,7 @@ pub struct OnceLock<T> {
 impl<T> OnceLock<T> {
     /// An empty cell.
     pub const fn new() -> OnceLock<T> {
-        OnceLock {
-            done: SyncClock::new(),
-            inner: std::sync::OnceLock::new(),
-        }
+        OnceLock { done: SyncClock::new(), inner: std::sync::OnceLock::new() }
     }
 
     /// The value, if initialized; its initialization is then ordered before

@@ -49,11 +49,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
 impl<T> RwLock<T> {
     /// A new unlocked lock.
     pub const fn new(value: T) -> RwLock<T> {
-        RwLock {
-            writer: SyncClock::new(),
-            readers: SyncClock::new(),
-            inner: std::sync::RwLock::new(value),
-        }
+        RwLock { writer: SyncClock::new(), readers: SyncClock::new(), inner: std::sync::RwLock::new(value) }
     }
 
     /// Consumes the lock and returns the value.
@@ -76,9 +72,9 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         match self.inner.try_read() {
             Ok(guard) => Ok(self.read_guard(guard)),
-            Err(TryLockError::Poisoned(poison)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.read_guard(poison.into_inner()),
-            ))),
+            Err(TryLockError::Poisoned(poison)) => {
+                Err(TryLockError::Poisoned(PoisonError::new(self.read_guard(poison.into_inner()))))
+            }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
     }
@@ -96,37 +92,24 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         match self.inner.try_write() {
             Ok(guard) => Ok(self.write_guard(guard)),
-            Err(TryLockError::Poisoned(poison)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.write_guard(poison.into_inner()),
-            ))),
+            Err(TryLockError::Poisoned(poison)) => {
+                Err(TryLockError::Poisoned(PoisonError::new(self.write_guard(poison.into_inner()))))
+            }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
     }
 
     #[inline]
-    fn read_guard<'a>(
-        &'a self,
-        inner: std::sync::RwLockReadGuard<'a, T>,
-    ) -> RwLockReadGuard<'a, T> {
+    fn read_guard<'a>(&'a self, inner: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
         self.writer.acquire();
-        RwLockReadGuard {
-            inner,
-            readers: &self.readers,
-        }
+        RwLockReadGuard { inner, readers: &self.readers }
     }
 
     #[inline]
-    fn write_guard<'a>(
-        &'a self,
-        inner: std::sync::RwLockWriteGuard<'a, T>,
-    ) -> RwLockWriteGuard<'a, T> {
+    fn write_guard<'a>(&'a self, inner: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
         self.writer.acquire();
         self.readers.acquire();
-        RwLockWriteGuard {
-            inner,
-            writer: &self.writer,
-            readers: &self.readers,
-        }
+        RwLockWriteGuard { inner, writer: &self.writer, readers: &self.readers }
     }
 
     /// Whether a writer panicked.

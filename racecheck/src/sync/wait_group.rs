@@ -54,13 +54,7 @@ impl WaitGroup {
     /// A group with one member, this handle.
     pub fn new() -> WaitGroup {
         WaitGroup {
-            inner: Arc::new(Inner {
-                state: Mutex::new(State {
-                    count: 1,
-                    done: VClock::new(),
-                }),
-                cvar: Condvar::new(),
-            }),
+            inner: Arc::new(Inner { state: Mutex::new(State { count: 1, done: VClock::new() }), cvar: Condvar::new() }),
         }
     }
 
@@ -71,10 +65,7 @@ impl WaitGroup {
         drop(self);
         let mut state = inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         while state.count > 0 {
-            state = inner
-                .cvar
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
+            state = inner.cvar.wait(state).unwrap_or_else(PoisonError::into_inner);
         }
         if enabled() {
             with_current(|t| t.acquire_from(&state.done));
@@ -84,11 +75,7 @@ impl WaitGroup {
 
 impl Drop for WaitGroup {
     fn drop(&mut self) {
-        let mut state = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         if enabled() {
             with_current(|t| t.release_merge_into(&mut state.done));
         }
@@ -102,26 +89,15 @@ impl Drop for WaitGroup {
 impl Clone for WaitGroup {
     /// A new member of the group.
     fn clone(&self) -> WaitGroup {
-        let mut state = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.count += 1;
-        WaitGroup {
-            inner: self.inner.clone(),
-        }
+        WaitGroup { inner: self.inner.clone() }
     }
 }
 
 impl fmt::Debug for WaitGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .count;
+        let count = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner).count;
         f.debug_struct("WaitGroup").field("count", &count).finish()
     }
 }
