@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::flavors::{list, ring, zero};
+use crate::flavors::{at, list, never, ring, tick, zero};
 use crate::hchan;
 
 /// The channel a set of handles shares: the flavor plus handle counts.
@@ -28,6 +28,12 @@ pub(crate) enum Flavor<T> {
     Zero(zero::Channel<T>),
     /// `hchan::bounded(n)`, `hchan::unbounded()`: Go's mutex-based design.
     Hchan(hchan::HChan<T>),
+    /// `at(t)`, `after(d)`: one message at a given instant.
+    At(at::Channel<T>),
+    /// `tick(d)`: a message every period.
+    Tick(tick::Channel<T>),
+    /// `never()`: no message, ever.
+    Never(never::Channel<T>),
 }
 
 /// Runs the same expression on whichever flavor is inside.
@@ -38,6 +44,9 @@ macro_rules! dispatch {
             Flavor::List($chan) => $body,
             Flavor::Zero($chan) => $body,
             Flavor::Hchan($chan) => $body,
+            Flavor::At($chan) => $body,
+            Flavor::Tick($chan) => $body,
+            Flavor::Never($chan) => $body,
         }
     };
 }
@@ -67,6 +76,9 @@ impl<T> Flavor<T> {
             Flavor::List(c) => c.len(),
             Flavor::Zero(_) => 0,
             Flavor::Hchan(c) => c.len(),
+            Flavor::At(c) => c.len(),
+            Flavor::Tick(c) => c.len(),
+            Flavor::Never(_) => 0,
         }
     }
     fn capacity(&self) -> Option<usize> {
@@ -75,6 +87,8 @@ impl<T> Flavor<T> {
             Flavor::List(_) => None,
             Flavor::Zero(_) => Some(0),
             Flavor::Hchan(c) => c.capacity(),
+            Flavor::At(_) | Flavor::Tick(_) => Some(1),
+            Flavor::Never(_) => Some(0),
         }
     }
     fn is_empty(&self) -> bool {
@@ -83,6 +97,9 @@ impl<T> Flavor<T> {
             Flavor::List(c) => c.is_empty(),
             Flavor::Zero(_) => true,
             Flavor::Hchan(c) => c.is_empty(),
+            Flavor::At(c) => c.is_empty(),
+            Flavor::Tick(c) => c.is_empty(),
+            Flavor::Never(_) => true,
         }
     }
     fn is_full(&self) -> bool {
@@ -91,6 +108,9 @@ impl<T> Flavor<T> {
             Flavor::List(_) => false,
             Flavor::Zero(_) => true,
             Flavor::Hchan(c) => c.is_full(),
+            Flavor::At(c) => !c.is_empty(),
+            Flavor::Tick(c) => !c.is_empty(),
+            Flavor::Never(_) => true,
         }
     }
 }

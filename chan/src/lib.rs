@@ -38,7 +38,9 @@ mod context;
 mod err;
 mod flavors;
 pub mod hchan;
+mod select;
 mod sync;
+mod timers;
 mod waker;
 
 pub use crate::channel::{
@@ -48,3 +50,5 @@ pub use crate::err::{
     ReadyTimeoutError, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryReadyError,
     TryRecvError, TrySelectError, TrySendError,
 };
+pub use crate::select::{Select, SelectedOperation};
+pub use crate::timers::{after, at, never, tick};

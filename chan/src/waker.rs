@@ -167,3 +167,13 @@ impl SyncWaker {
         inner.disconnect();
     }
 }
+
+impl Waker {
+    /// Whether a thread other than the caller waits here. A select asks this
+    /// before listing itself: its own entries on the opposite list cannot be
+    /// its partner, since a thread never completes an operation with itself.
+    pub(crate) fn has_waiter_of_other_thread(&self) -> bool {
+        let me = current_thread_id();
+        self.selectors.iter().any(|e| e.cx.thread_id() != me)
+    }
+}

@@ -388,3 +388,6 @@ impl<T> Drop for Channel<T> {
         }
     }
 }
+
+// How a `select` takes part in this channel.
+pub(crate) mod select;

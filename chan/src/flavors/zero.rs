@@ -264,3 +264,6 @@ impl<T> Channel<T> {
         self.lock().closed
     }
 }
+
+// How a `select` takes part in this channel.
+pub(crate) mod select;

@@ -499,3 +499,6 @@ impl<T> Drop for HChan<T> {
         }
     }
 }
+
+// How a `select` takes part in this channel (Go's `selectgo`).
+pub(crate) mod select;

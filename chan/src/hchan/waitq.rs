@@ -245,6 +245,34 @@ impl<T> WaitQ<T> {
     }
 }
 
+impl<T> Sudog<T> {
+    /// A sudog for one case of a select (Go's `isSelect`): the owner waits on
+    /// several channels with the same context, so a peer may lose the
+    /// selecting CAS because another case won, not only to a timeout.
+    pub(crate) fn new_select(cx: &Context, oper: Operation, elem: &UnsafeCell<Option<T>>, c: *const ()) -> Self {
+        Sudog { is_select: true, ..Sudog::new(cx, oper, elem, c) }
+    }
+}
+
+impl<T> WaitQ<T> {
+    /// Whether a sudog of a thread other than the caller is linked. A select
+    /// never pairs with its own sudogs (a thread cannot meet itself), so it
+    /// ignores them when it asks whether a case could go now.
+    pub(crate) fn has_waiter_of_other_thread(&self) -> bool {
+        let me = crate::context::current_thread_id();
+        let mut sgp = self.first;
+        while !sgp.is_null() {
+            // SAFETY: linked sudogs are alive and `&self` is under the lock.
+            let sg = unsafe { &*sgp };
+            if sg.cx.thread_id() != me {
+                return true;
+            }
+            sgp = sg.next.get();
+        }
+        false
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

@@ -1,0 +1,43 @@
+//! The flavor behind [`never`](crate::never): a channel that never delivers
+//! and is never closed, for switching a select case off.
+
+use std::marker::PhantomData;
+use std::time::Instant;
+
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::flavors::at::sleep_until_deadline;
+
+pub(crate) struct Channel<T> {
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Channel<T> {
+    pub(crate) fn new() -> Self {
+        Channel { _marker: PhantomData }
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        Err(TryRecvError::Empty)
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        sleep_until_deadline(deadline);
+        Err(RecvTimeoutError::Timeout)
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        Err(TrySendError::Disconnected(msg))
+    }
+
+    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        Err(SendTimeoutError::Disconnected(msg))
+    }
+
+    pub(crate) fn close(&self) -> bool {
+        false
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,87 @@
+//! The flavor behind [`tick`](crate::tick): a message every `duration`,
+//! as crossbeam-channel has it. The channel holds at most one message: the
+//! next one is due `duration` after the previous one was *taken*, so a slow
+//! receiver skips ticks instead of finding a backlog. Never closed; no
+//! sender (see `at.rs` for `make`).
+
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::flavors::at::sleep_until;
+use crate::sync::Mutex;
+
+pub(crate) struct Channel<T> {
+    delivery_time: Mutex<Instant>,
+    duration: Duration,
+    make: fn(Instant) -> T,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Channel<T> {
+    pub(crate) fn new(first: Instant, duration: Duration, make: fn(Instant) -> T) -> Self {
+        Channel { delivery_time: Mutex::new(first), duration, make, _marker: PhantomData }
+    }
+
+    fn next_due(&self) -> Instant {
+        *self.delivery_time.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut due = self.delivery_time.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if now < *due {
+            return Err(TryRecvError::Empty);
+        }
+        let msg = *due;
+        // A far-future overflow just means "never again".
+        *due = now.checked_add(self.duration).unwrap_or(now + Duration::from_secs(86_400 * 365 * 30));
+        Ok((self.make)(msg))
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        loop {
+            let due = self.next_due();
+            match deadline {
+                Some(d) if d < due => {
+                    sleep_until(d);
+                    return Err(RecvTimeoutError::Timeout);
+                }
+                _ => sleep_until(due),
+            }
+            // Another receiver may have taken this tick; wait for the next.
+            if let Ok(msg) = self.try_recv() {
+                return Ok(msg);
+            }
+        }
+    }
+
+    /// When a receive can next succeed.
+    pub(crate) fn next_delivery(&self) -> Option<Instant> {
+        Some(self.next_due())
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        Err(TrySendError::Disconnected(msg))
+    }
+
+    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        Err(SendTimeoutError::Disconnected(msg))
+    }
+
+    pub(crate) fn close(&self) -> bool {
+        false
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        false
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        usize::from(Instant::now() >= self.next_due())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,138 @@
+//! Go's `selectgo`, the part that happens inside one channel.
+//!
+//! A select case on an hchan channel is a `sudog` with `is_select` set,
+//! queued on `sendq` or `recvq` like a parked `chansend`/`chanrecv`; a
+//! sending case's `elem` holds its message. Every case of one select shares
+//! the selecting thread's context, so when peers race to complete different
+//! cases, the CAS in `dequeue` lets exactly one win (Go's `selectDone`); a
+//! loser's value goes back into its `elem` and that sudog stays unlinked.
+//! After waking, the select unlinks every sudog still queued (Go's pass 3)
+//! and reads the winner's `success` to tell a completion from `closechan`.
+//!
+//! The sudog and its `elem` live in a heap-allocated [`SelectSudog`] owned
+//! by the select's case, which stays put until the case is unlinked again,
+//! so the waitq invariant ("a linked sudog is alive") holds.
+//!
+//! Where Go differs: Go locks every channel of the select at once, in
+//! address order, and queues all sudogs under those locks. We take each
+//! channel's lock in turn (as crossbeam does); the shared context's CAS
+//! decides the winner, so no global order is needed, and no two locks are
+//! ever held together, so no lock order is needed either.
+
+use super::{HChan, Sudog};
+use crate::context::{Context, Operation};
+use crate::sync::atomic::Ordering;
+use crate::sync::UnsafeCell;
+
+/// The sudog of one select case, with its value slot.
+pub(crate) struct SelectSudog<T> {
+    elem: UnsafeCell<Option<T>>,
+    sg: Option<Sudog<T>>,
+}
+
+impl<T> SelectSudog<T> {
+    pub(crate) fn new() -> Self {
+        SelectSudog { elem: UnsafeCell::new(None), sg: None }
+    }
+
+    /// Moves the value out of `elem`.
+    ///
+    /// # Safety
+    /// The sudog is not linked (never was, was unlinked by the owner under
+    /// the lock, or was dequeued by a peer that then selected its case).
+    pub(crate) unsafe fn take(&self) -> Option<T> {
+        // SAFETY: no peer can reach `elem`, per the contract.
+        self.elem.with_mut(|p| unsafe { (*p).take() })
+    }
+
+    /// Go's `success`, as the peer that selected this case left it.
+    pub(crate) fn success(&self) -> bool {
+        self.sg.as_ref().is_some_and(|sg| sg.success())
+    }
+}
+
+impl<T> HChan<T> {
+    /// Whether `chanrecv` would not block now (ignoring the caller's own
+    /// parked senders, which cannot be its partner).
+    pub(crate) fn can_recv_now(&self) -> bool {
+        let c = self.lock();
+        self.closed.load(Ordering::Relaxed)
+            || self.qcount.load(Ordering::Relaxed) > 0
+            || c.sendq.has_waiter_of_other_thread()
+    }
+
+    /// Whether `chansend` would not block now.
+    pub(crate) fn can_send_now(&self) -> bool {
+        let c = self.lock();
+        self.closed.load(Ordering::Relaxed)
+            || c.recvq.has_waiter_of_other_thread()
+            || self.dataqsiz.is_none()
+            || self.qcount.load(Ordering::Relaxed) < c.buf.size()
+    }
+
+    /// Queues a receiving case on `recvq` (Go's pass 2), unless a receive
+    /// could go now: then returns false and queues nothing.
+    ///
+    /// # Safety
+    /// `slot` stays where it is, untouched, until `select_dequeue_recv`
+    /// returned or a peer selected the context with `oper`.
+    pub(crate) unsafe fn select_enqueue_recv(&self, slot: &mut SelectSudog<T>, oper: Operation, cx: &Context) -> bool {
+        let mut c = self.lock();
+        if self.closed.load(Ordering::Relaxed)
+            || self.qcount.load(Ordering::Relaxed) > 0
+            || c.sendq.has_waiter_of_other_thread()
+        {
+            return false;
+        }
+        let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
+        // SAFETY: the caller keeps `slot` in place until it is unlinked.
+        unsafe { c.recvq.enqueue(sg) };
+        true
+    }
+
+    /// Queues a sending case with `msg` in its `elem` on `sendq`, unless a
+    /// send could go now: then gives `msg` back and queues nothing.
+    ///
+    /// # Safety
+    /// As `select_enqueue_recv`.
+    pub(crate) unsafe fn select_enqueue_send(
+        &self,
+        slot: &mut SelectSudog<T>,
+        msg: T,
+        oper: Operation,
+        cx: &Context,
+    ) -> Result<(), T> {
+        let mut c = self.lock();
+        if self.closed.load(Ordering::Relaxed)
+            || c.recvq.has_waiter_of_other_thread()
+            || self.dataqsiz.is_none()
+            || self.qcount.load(Ordering::Relaxed) < c.buf.size()
+        {
+            return Err(msg);
+        }
+        // SAFETY: the sudog is not linked, so `elem` is ours alone.
+        slot.elem.with_mut(|p| unsafe { *p = Some(msg) });
+        let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
+        // SAFETY: the caller keeps `slot` in place until it is unlinked.
+        unsafe { c.sendq.enqueue(sg) };
+        Ok(())
+    }
+
+    /// Go's pass 3 for a receiving case: unlinks its sudog if still queued.
+    pub(crate) fn select_dequeue_recv(&self, slot: &SelectSudog<T>) {
+        if let Some(sg) = &slot.sg {
+            let mut c = self.lock();
+            // SAFETY: `sg` was enqueued on this channel's `recvq`.
+            unsafe { c.recvq.remove(sg) };
+        }
+    }
+
+    /// Go's pass 3 for a sending case: unlinks its sudog if still queued.
+    pub(crate) fn select_dequeue_send(&self, slot: &SelectSudog<T>) {
+        if let Some(sg) = &slot.sg {
+            let mut c = self.lock();
+            // SAFETY: `sg` was enqueued on this channel's `sendq`.
+            unsafe { c.sendq.remove(sg) };
+        }
+    }
+}

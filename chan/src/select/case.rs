@@ -1,0 +1,511 @@
+//! The cases of a select: one per operation, each knowing how its channel's
+//! flavor lets a select try, wait, and clean up.
+//!
+//! - `RecvCase` receives. Its result is taken during the select (by the
+//!   select itself, or by a peer that hands the message to its packet or
+//!   sudog), so `SelectedOperation::recv` only hands it over.
+//! - `SendCase` sends a message it was given up front (what `select!`
+//!   builds): like a receive, the select itself completes it.
+//! - `ReadySendCase` is `Select::send`, whose message comes only with
+//!   `SelectedOperation::send`: the select only finds the channel ready.
+//!
+//! The rendezvous flavors (`bounded(0)`, hchan) list a packet or sudog that
+//! a peer completes and then selects the select's context with that case's
+//! operation; the ring and list flavors only notify. See `docs/select.md`.
+
+use std::time::Instant;
+
+use crate::channel::{Flavor, Receiver, Sender};
+use crate::context::{Context, Operation};
+use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::flavors::zero::select::SelectPacket;
+use crate::hchan::SelectSudog;
+
+/// What the select loop should do for a case while it waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// The case is listed with the channel; a peer will select it.
+    Listed,
+    /// The case could go right now; nothing is listed.
+    Ready,
+    /// The channel cannot wake this case: look again after a short sleep.
+    Poll,
+    /// Nothing to list: the case is a timer (see `next_due`) or never ready.
+    Nothing,
+}
+
+/// Whether a select completes its operation, or only finds it ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Complete,
+    Observe,
+}
+
+/// A type-erased heap value of a type the reader knows from the channel.
+pub(crate) struct Erased {
+    ptr: *mut (),
+    drop_fn: unsafe fn(*mut ()),
+}
+
+impl Erased {
+    fn new<U>(value: U) -> Erased {
+        unsafe fn drop_box<U>(ptr: *mut ()) {
+            // SAFETY: `ptr` came from `Box::<U>::into_raw` in `Erased::new`
+            // and is dropped once (see `Drop` and `into`).
+            drop(unsafe { Box::from_raw(ptr as *mut U) });
+        }
+        Erased { ptr: Box::into_raw(Box::new(value)) as *mut (), drop_fn: drop_box::<U> }
+    }
+
+    /// Gets the value back.
+    ///
+    /// # Safety
+    /// `U` is the type `new` was called with.
+    pub(crate) unsafe fn into<U>(self) -> U {
+        let ptr = self.ptr as *mut U;
+        std::mem::forget(self);
+        // SAFETY: per the contract, `ptr` is a `Box<U>` not yet freed.
+        *unsafe { Box::from_raw(ptr) }
+    }
+}
+
+impl Drop for Erased {
+    fn drop(&mut self) {
+        // SAFETY: `drop_fn` matches the type `ptr` was made from, and the
+        // value was not taken (`into` forgets `self`).
+        unsafe { (self.drop_fn)(self.ptr) }
+    }
+}
+
+/// What a selected case leaves for `SelectedOperation`. `chan` identifies
+/// the channel (the address of its shared state), so that the handle passed
+/// to `send`/`recv` can be checked, which also proves the erased type.
+pub(crate) enum Outcome {
+    /// A receive completed: `Result<T, RecvError>`.
+    Received { chan: *const (), result: Erased },
+    /// A send completed: `Result<(), SendError<T>>`.
+    Sent { chan: *const (), result: Erased },
+    /// A send may go now; the caller sends.
+    SendReady { chan: *const () },
+}
+
+/// One operation of a select.
+pub(crate) trait Case<'a> {
+    /// The operation id this case waits as: the address of its heap state.
+    fn oper(&mut self) -> Operation;
+    /// Completes the operation if it can go now (Mode::Complete).
+    fn try_complete(&mut self) -> bool;
+    /// Whether the operation could go now (Mode::Observe).
+    fn is_ready(&self) -> bool;
+    /// Lists the case with its channel so that a peer wakes the select.
+    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait;
+    /// Undoes `register`; `won` says whether the select's context was
+    /// selected with this case's operation. True if a peer completed the
+    /// operation (the result is then kept).
+    fn unregister(&mut self, oper: Operation, won: bool) -> bool;
+    /// For timers: when the case becomes ready by itself.
+    fn next_due(&self) -> Option<Instant>;
+    /// Hands the completed result to `SelectedOperation`.
+    fn take_outcome(&mut self) -> Outcome;
+    /// A fresh case for the same operation (for `Select::clone`).
+    fn clone_case(&self) -> Box<dyn Case<'a> + 'a>;
+}
+
+/// The state a rendezvous flavor lists, allocated on first use so that it
+/// stays at one address while listed.
+enum Parked<T> {
+    Zero(Box<SelectPacket<T>>),
+    Hchan(Box<SelectSudog<T>>),
+}
+
+impl<T> Parked<T> {
+    fn zero(slot: &mut Option<Parked<T>>) -> &SelectPacket<T> {
+        if !matches!(slot, Some(Parked::Zero(_))) {
+            *slot = Some(Parked::Zero(Box::new(SelectPacket::new())));
+        }
+        match slot {
+            Some(Parked::Zero(p)) => p,
+            _ => unreachable!("just set"),
+        }
+    }
+
+    fn hchan(slot: &mut Option<Parked<T>>) -> &mut SelectSudog<T> {
+        if !matches!(slot, Some(Parked::Hchan(_))) {
+            *slot = Some(Parked::Hchan(Box::new(SelectSudog::new())));
+        }
+        match slot {
+            Some(Parked::Hchan(p)) => p,
+            _ => unreachable!("just set"),
+        }
+    }
+}
+
+fn chan_of<T>(flavor: &Flavor<T>) -> *const () {
+    flavor as *const Flavor<T> as *const ()
+}
+
+/// Whether a receive on `flavor` would not block now.
+fn can_recv<T>(flavor: &Flavor<T>) -> bool {
+    match flavor {
+        Flavor::Ring(c) => c.can_recv_now(),
+        Flavor::List(c) => c.can_recv_now(),
+        Flavor::Zero(c) => c.can_recv_now(),
+        Flavor::Hchan(c) => c.can_recv_now(),
+        Flavor::At(c) => !c.is_empty(),
+        Flavor::Tick(c) => !c.is_empty(),
+        Flavor::Never(_) => false,
+    }
+}
+
+/// Whether a send on `flavor` would not block now (closed counts: it fails
+/// at once).
+fn can_send<T>(flavor: &Flavor<T>) -> bool {
+    match flavor {
+        Flavor::Ring(c) => c.can_send_now(),
+        Flavor::Zero(c) => c.can_send_now(),
+        Flavor::Hchan(c) => c.can_send_now(),
+        Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_) => true,
+    }
+}
+
+fn next_due<T>(flavor: &Flavor<T>) -> Option<Instant> {
+    match flavor {
+        Flavor::At(c) => c.next_delivery(),
+        Flavor::Tick(c) => c.next_delivery(),
+        _ => None,
+    }
+}
+
+pub(crate) struct RecvCase<'a, T> {
+    receiver: &'a Receiver<T>,
+    parked: Option<Parked<T>>,
+    result: Option<Result<T, RecvError>>,
+    anchor: u8,
+}
+
+impl<'a, T> RecvCase<'a, T> {
+    pub(crate) fn new(receiver: &'a Receiver<T>) -> Self {
+        RecvCase { receiver, parked: None, result: None, anchor: 0 }
+    }
+
+    fn flavor(&self) -> &'a Flavor<T> {
+        &self.receiver.shared.flavor
+    }
+}
+
+impl<'a, T> Case<'a> for RecvCase<'a, T> {
+    fn oper(&mut self) -> Operation {
+        Operation::hook(&mut self.anchor)
+    }
+
+    fn try_complete(&mut self) -> bool {
+        match self.receiver.try_recv() {
+            Ok(msg) => self.result = Some(Ok(msg)),
+            Err(TryRecvError::Disconnected) => self.result = Some(Err(RecvError)),
+            Err(TryRecvError::Empty) => return false,
+        }
+        true
+    }
+
+    fn is_ready(&self) -> bool {
+        can_recv(self.flavor())
+    }
+
+    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+        let flavor = self.flavor();
+        match (flavor, mode) {
+            (Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_), _) => Wait::Nothing,
+            // Observing must not take a wake-up a real receiver needs.
+            (_, Mode::Observe) => Wait::Poll,
+            (Flavor::Ring(c), Mode::Complete) => {
+                if c.watch_recv(oper, cx) {
+                    c.unwatch_recv(oper);
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            (Flavor::List(c), Mode::Complete) => {
+                if c.watch_recv(oper, cx) {
+                    c.unwatch_recv(oper);
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            (Flavor::Zero(c), Mode::Complete) => {
+                let packet = Parked::zero(&mut self.parked);
+                // SAFETY: the packet is boxed and stays in `self.parked`
+                // until `unregister` has unlisted it or found it selected.
+                if unsafe { c.select_list_recv(packet, oper, cx) } {
+                    Wait::Listed
+                } else {
+                    Wait::Ready
+                }
+            }
+            (Flavor::Hchan(c), Mode::Complete) => {
+                let sudog = Parked::hchan(&mut self.parked);
+                // SAFETY: as for the packet above.
+                if unsafe { c.select_enqueue_recv(sudog, oper, cx) } {
+                    Wait::Listed
+                } else {
+                    Wait::Ready
+                }
+            }
+        }
+    }
+
+    fn unregister(&mut self, oper: Operation, won: bool) -> bool {
+        match (self.flavor(), &self.parked) {
+            (Flavor::Ring(c), _) => c.unwatch_recv(oper),
+            (Flavor::List(c), _) => c.unwatch_recv(oper),
+            (Flavor::Zero(c), Some(Parked::Zero(packet))) => {
+                let listed = c.select_unlist_recv(oper);
+                if won {
+                    debug_assert!(!listed, "a selected entry was removed by its peer");
+                    // SAFETY: the sender that selected us removed our entry
+                    // and is done with the packet; its CAS published the
+                    // message, and our wait observed that CAS.
+                    let msg = unsafe { packet.take() }.expect("a selected receiver's packet holds a message");
+                    self.result = Some(Ok(msg));
+                    return true;
+                }
+            }
+            (Flavor::Hchan(c), Some(Parked::Hchan(sudog))) => {
+                c.select_dequeue_recv(sudog);
+                if won {
+                    self.result = Some(if sudog.success() {
+                        // SAFETY: the sender that won us dequeued our sudog
+                        // and filled `elem` before its CAS; it is unlinked.
+                        Ok(unsafe { sudog.take() }.expect("a completed receive has a value"))
+                    } else {
+                        // `closechan` woke us: closed and drained.
+                        Err(RecvError)
+                    });
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        false
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        next_due(self.flavor())
+    }
+
+    fn take_outcome(&mut self) -> Outcome {
+        let result = self.result.take().expect("only a completed case is taken");
+        Outcome::Received { chan: chan_of(self.flavor()), result: Erased::new(result) }
+    }
+
+    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
+        Box::new(RecvCase::new(self.receiver))
+    }
+}
+
+pub(crate) struct SendCase<'a, T> {
+    sender: &'a Sender<T>,
+    msg: Option<T>,
+    parked: Option<Parked<T>>,
+    result: Option<Result<(), SendError<T>>>,
+    anchor: u8,
+}
+
+impl<'a, T> SendCase<'a, T> {
+    pub(crate) fn new(sender: &'a Sender<T>, msg: T) -> Self {
+        SendCase { sender, msg: Some(msg), parked: None, result: None, anchor: 0 }
+    }
+
+    fn flavor(&self) -> &'a Flavor<T> {
+        &self.sender.shared.flavor
+    }
+
+    fn msg(&mut self) -> T {
+        self.msg.take().expect("an uncompleted send case holds its message")
+    }
+}
+
+impl<'a, T> Case<'a> for SendCase<'a, T> {
+    fn oper(&mut self) -> Operation {
+        Operation::hook(&mut self.anchor)
+    }
+
+    fn try_complete(&mut self) -> bool {
+        let msg = self.msg();
+        match self.sender.try_send(msg) {
+            Ok(()) => self.result = Some(Ok(())),
+            Err(TrySendError::Disconnected(msg)) => self.result = Some(Err(SendError(msg))),
+            Err(TrySendError::Full(msg)) => {
+                self.msg = Some(msg);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn is_ready(&self) -> bool {
+        can_send(self.flavor())
+    }
+
+    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+        debug_assert_eq!(mode, Mode::Complete, "select! never only observes");
+        let flavor = self.flavor();
+        match flavor {
+            Flavor::Ring(c) => {
+                if c.watch_send(oper, cx) {
+                    c.unwatch_send(oper);
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            Flavor::Zero(c) => {
+                let msg = self.msg();
+                let packet = Parked::zero(&mut self.parked);
+                // SAFETY: the packet is boxed and stays in `self.parked`
+                // until `unregister`.
+                match unsafe { c.select_list_send(packet, msg, oper, cx) } {
+                    Ok(()) => Wait::Listed,
+                    Err(msg) => {
+                        self.msg = Some(msg);
+                        Wait::Ready
+                    }
+                }
+            }
+            Flavor::Hchan(c) => {
+                let msg = self.msg();
+                let sudog = Parked::hchan(&mut self.parked);
+                // SAFETY: as above.
+                match unsafe { c.select_enqueue_send(sudog, msg, oper, cx) } {
+                    Ok(()) => Wait::Listed,
+                    Err(msg) => {
+                        self.msg = Some(msg);
+                        Wait::Ready
+                    }
+                }
+            }
+            // These never block a send.
+            Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_) => Wait::Ready,
+        }
+    }
+
+    fn unregister(&mut self, oper: Operation, won: bool) -> bool {
+        match (self.flavor(), &self.parked) {
+            (Flavor::Ring(c), _) => c.unwatch_send(oper),
+            (Flavor::Zero(c), Some(Parked::Zero(packet))) => {
+                let listed = c.select_unlist_send(oper);
+                if won {
+                    debug_assert!(!listed, "a selected entry was removed by its peer");
+                    // The receiver took the message before selecting us.
+                    self.result = Some(Ok(()));
+                    return true;
+                }
+                // SAFETY: we unlisted the entry under the lock just now (an
+                // entry leaves otherwise only when a peer wins it, and no
+                // peer did: `won` is false), so no peer can reach the packet.
+                self.msg = unsafe { packet.take() };
+                debug_assert!(self.msg.is_some(), "an unselected sender keeps its message");
+            }
+            (Flavor::Hchan(c), Some(Parked::Hchan(sudog))) => {
+                c.select_dequeue_send(sudog);
+                // SAFETY: the sudog is unlinked now: by us under the lock,
+                // or by a peer that completed us or gave the value back.
+                let left = unsafe { sudog.take() };
+                if won {
+                    self.result = Some(if sudog.success() {
+                        Ok(())
+                    } else {
+                        // `closechan` woke us; our value is still in `elem`.
+                        Err(SendError(left.expect("a sender woken by close keeps its value")))
+                    });
+                    return true;
+                }
+                self.msg = left;
+                debug_assert!(self.msg.is_some(), "an unselected sender keeps its message");
+            }
+            _ => {}
+        }
+        false
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        None
+    }
+
+    fn take_outcome(&mut self) -> Outcome {
+        let result = self.result.take().expect("only a completed case is taken");
+        Outcome::Sent { chan: chan_of(self.flavor()), result: Erased::new(result) }
+    }
+
+    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
+        // `select!` builds these for one use and never clones its `Select`
+        // (the user cannot name it).
+        unreachable!("a send case with its message is never cloned")
+    }
+}
+
+pub(crate) struct ReadySendCase<'a, T> {
+    sender: &'a Sender<T>,
+    anchor: u8,
+}
+
+impl<'a, T> ReadySendCase<'a, T> {
+    pub(crate) fn new(sender: &'a Sender<T>) -> Self {
+        ReadySendCase { sender, anchor: 0 }
+    }
+
+    fn flavor(&self) -> &'a Flavor<T> {
+        &self.sender.shared.flavor
+    }
+}
+
+impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
+    fn oper(&mut self) -> Operation {
+        Operation::hook(&mut self.anchor)
+    }
+
+    fn try_complete(&mut self) -> bool {
+        self.is_ready()
+    }
+
+    fn is_ready(&self) -> bool {
+        can_send(self.flavor())
+    }
+
+    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+        match (self.flavor(), mode) {
+            (Flavor::Ring(c), Mode::Complete) => {
+                if c.watch_send(oper, cx) {
+                    c.unwatch_send(oper);
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            (Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_), _) => Wait::Ready,
+            // The rendezvous flavors only wake a listed sender by taking its
+            // message, which this case does not have yet.
+            _ => Wait::Poll,
+        }
+    }
+
+    fn unregister(&mut self, oper: Operation, _won: bool) -> bool {
+        if let Flavor::Ring(c) = self.flavor() {
+            c.unwatch_send(oper);
+        }
+        false
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        None
+    }
+
+    fn take_outcome(&mut self) -> Outcome {
+        Outcome::SendReady { chan: chan_of(self.flavor()) }
+    }
+
+    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
+        Box::new(ReadySendCase::new(self.sender))
+    }
+}

@@ -1,0 +1,427 @@
+//! Go's `select` over any mix of channels: [`Select`], and the
+//! [`select!`](crate::select!) and [`select_biased!`](crate::select_biased!)
+//! macros built on it.
+//!
+//! A select runs in rounds. Each round first *tries* every case, in a
+//! random order (Go's `pollorder`; in written order when biased), and takes
+//! the first that can go. If none can, it lists every case with its channel
+//! under the calling thread's one [`Context`], re-checks, and parks. A peer
+//! that can complete or unblock a case selects the context with that case's
+//! operation: a single CAS, so exactly one case wins however many peers
+//! race. The select then unlists every case (Go's pass 3); if the peer
+//! completed the winning case (rendezvous and hchan flavors) the select is
+//! done, otherwise (ring and list flavors, which only notify) it starts a
+//! new round trying that case first. `docs/select.md` walks through each
+//! flavor and why no operation is lost or done twice.
+
+mod case;
+mod macros;
+
+use std::cell::Cell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use crate::channel::{Receiver, Sender};
+use crate::context::{Context, Selected};
+use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
+
+use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
+
+/// The longest a select sleeps before looking again at a case its channel
+/// cannot wake (see `Wait::Poll`).
+const MAX_POLL: Duration = Duration::from_millis(1);
+
+/// A select over a set of send and receive operations, as
+/// crossbeam-channel's `Select`.
+///
+/// Add operations with [`send`](Select::send) and [`recv`](Select::recv);
+/// each returns the index that identifies it. Then
+/// [`select`](Select::select) (or `try_select`, `select_timeout`,
+/// `select_deadline`) waits until one can go and returns it as a
+/// [`SelectedOperation`], which **must** be completed by calling its
+/// [`send`](SelectedOperation::send) or [`recv`](SelectedOperation::recv)
+/// with the same handle; dropping it uncompleted panics. The `ready` family
+/// only reports which operation is ready, leaving the operation to the
+/// caller.
+///
+/// When several operations are ready, [`Select::new`] picks one uniformly
+/// at random; [`Select::new_biased`] picks the first added. A receive on a
+/// closed channel, or a send on one, is ready (it fails at once).
+///
+/// A receive is performed by the select itself, so `recv` on the selected
+/// operation never blocks. A send's message is only known at `send`; the
+/// select guarantees the channel was ready, and `send` then sends, which
+/// blocks only if another thread took the room (or the waiting receiver) in
+/// between. [`select!`](crate::select!) has its messages up front and
+/// completes sends inside the select, as Go does.
+///
+/// ```
+/// use std::thread;
+/// use std::time::Duration;
+///
+/// let (s1, r1) = chan::unbounded();
+/// let (s2, r2) = chan::hchan::bounded(0);
+/// thread::spawn(move || s2.send(10).unwrap());
+/// s1.send(20).unwrap();
+///
+/// let mut sel = chan::Select::new();
+/// let oper1 = sel.recv(&r1);
+/// let oper2 = sel.recv(&r2);
+/// let mut got = Vec::new();
+/// for _ in 0..2 {
+///     let oper = sel.select_timeout(Duration::from_secs(10)).unwrap();
+///     match oper.index() {
+///         i if i == oper1 => got.push(oper.recv(&r1).unwrap()),
+///         i if i == oper2 => got.push(oper.recv(&r2).unwrap()),
+///         _ => unreachable!(),
+///     }
+/// }
+/// got.sort();
+/// assert_eq!(got, [10, 20]);
+/// ```
+pub struct Select<'a> {
+    cases: Vec<(usize, Box<dyn Case<'a> + 'a>)>,
+    biased: bool,
+    next_index: usize,
+}
+
+impl<'a> Select<'a> {
+    /// An empty select that picks among ready operations at random.
+    pub fn new() -> Select<'a> {
+        Select { cases: Vec::new(), biased: false, next_index: 0 }
+    }
+
+    /// An empty select that picks the first added of the ready operations.
+    pub fn new_biased() -> Select<'a> {
+        Select { biased: true, ..Select::new() }
+    }
+
+    fn add(&mut self, case: Box<dyn Case<'a> + 'a>) -> usize {
+        let index = self.next_index;
+        self.next_index += 1;
+        self.cases.push((index, case));
+        index
+    }
+
+    /// Adds a send operation; returns its index.
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+        self.add(Box::new(ReadySendCase::new(s)))
+    }
+
+    /// Adds a receive operation; returns its index.
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.add(Box::new(RecvCase::new(r)))
+    }
+
+    /// Adds a send of `msg` that the select completes itself (what
+    /// `select!` uses). Not part of the stable API.
+    #[doc(hidden)]
+    pub fn __send_value<T>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
+        self.add(Box::new(SendCase::new(s, msg)))
+    }
+
+    /// Removes the operation with `index`.
+    ///
+    /// # Panics
+    /// If there is no such operation (never added, or removed already).
+    pub fn remove(&mut self, index: usize) {
+        let pos = self.cases.iter().position(|(i, _)| *i == index).expect("no operation with this index");
+        self.cases.remove(pos);
+    }
+
+    /// Selects an operation that can go now, without blocking.
+    pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
+        self.run(Until::Now, Mode::Complete).map(|pos| self.selected(pos)).ok_or(TrySelectError)
+    }
+
+    /// Blocks until an operation can go and selects it.
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        let pos = self.run(Until::Forever, Mode::Complete).expect("a select without a deadline always selects");
+        self.selected(pos)
+    }
+
+    /// Blocks at most `timeout` for an operation to go and selects it.
+    pub fn select_timeout(&mut self, timeout: Duration) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.select_deadline(deadline),
+            None => Ok(self.select()),
+        }
+    }
+
+    /// Blocks until `deadline` at the latest for an operation to go, and
+    /// selects it. A deadline in the past still selects a ready operation.
+    pub fn select_deadline(&mut self, deadline: Instant) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.run(Until::Deadline(deadline), Mode::Complete).map(|pos| self.selected(pos)).ok_or(SelectTimeoutError)
+    }
+
+    /// The index of an operation that could go now, without blocking. The
+    /// operation is not performed; another thread may take it first.
+    pub fn try_ready(&mut self) -> Result<usize, TryReadyError> {
+        self.run(Until::Now, Mode::Observe).map(|pos| self.cases[pos].0).ok_or(TryReadyError)
+    }
+
+    /// Blocks until an operation could go and returns its index, without
+    /// performing it.
+    pub fn ready(&mut self) -> usize {
+        let pos = self.run(Until::Forever, Mode::Observe).expect("a select without a deadline always selects");
+        self.cases[pos].0
+    }
+
+    /// As [`ready`](Select::ready), waiting at most `timeout`.
+    pub fn ready_timeout(&mut self, timeout: Duration) -> Result<usize, ReadyTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.ready_deadline(deadline),
+            None => Ok(self.ready()),
+        }
+    }
+
+    /// As [`ready`](Select::ready), waiting until `deadline` at the latest.
+    pub fn ready_deadline(&mut self, deadline: Instant) -> Result<usize, ReadyTimeoutError> {
+        self.run(Until::Deadline(deadline), Mode::Observe).map(|pos| self.cases[pos].0).ok_or(ReadyTimeoutError)
+    }
+
+    fn selected(&mut self, pos: usize) -> SelectedOperation<'a> {
+        let (index, case) = &mut self.cases[pos];
+        SelectedOperation { index: *index, outcome: Some(case.take_outcome()), _marker: PhantomData }
+    }
+
+    /// The select loop; returns the position of the case that went.
+    fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
+        let mut order: Vec<usize> = (0..self.cases.len()).collect();
+        if !self.biased {
+            shuffle(&mut order);
+        }
+        let mut first: Option<usize> = None;
+        let mut poll = Duration::from_micros(20);
+        loop {
+            // Try every case, the one that woke us first.
+            for pos in first.into_iter().chain(order.iter().copied().filter(|&p| Some(p) != first)) {
+                let case = &mut self.cases[pos].1;
+                let went = match mode {
+                    Mode::Complete => case.try_complete(),
+                    Mode::Observe => case.is_ready(),
+                };
+                if went {
+                    return Some(pos);
+                }
+            }
+            let deadline = match until {
+                Until::Now => return None,
+                Until::Deadline(d) if Instant::now() >= d => return None,
+                Until::Deadline(d) => Some(d),
+                Until::Forever => None,
+            };
+            let cases = &mut self.cases;
+            let (won, woke) = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll));
+            if let Some(pos) = won {
+                return Some(pos);
+            }
+            first = woke;
+        }
+    }
+}
+
+/// How long a select may wait.
+#[derive(Clone, Copy)]
+enum Until {
+    Now,
+    Deadline(Instant),
+    Forever,
+}
+
+/// One waiting round: lists every case, parks, unlists every case. Returns
+/// the case a peer completed, if any, else the case whose channel woke us
+/// (to be tried first), if any.
+fn park_on_cases<'a>(
+    cases: &mut [(usize, Box<dyn Case<'a> + 'a>)],
+    order: &[usize],
+    cx: &Context,
+    deadline: Option<Instant>,
+    mode: Mode,
+    poll: &mut Duration,
+) -> (Option<usize>, Option<usize>) {
+    let mut listed = Vec::with_capacity(order.len());
+    let mut wake_at = deadline;
+    let mut polling = false;
+    let mut ready = false;
+    for &pos in order {
+        let case = &mut cases[pos].1;
+        let oper = case.oper();
+        match case.register(oper, cx, mode) {
+            Wait::Listed => listed.push((pos, oper)),
+            Wait::Poll => polling = true,
+            Wait::Nothing => {}
+            Wait::Ready => {
+                ready = true;
+                break;
+            }
+        }
+        if let Some(due) = case.next_due() {
+            wake_at = Some(wake_at.map_or(due, |w| w.min(due)));
+        }
+    }
+    if polling {
+        let at = Instant::now() + *poll;
+        wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
+        *poll = (*poll * 2).min(MAX_POLL);
+    }
+    if ready {
+        // A case could go after all: leave, unless a peer already chose one
+        // of the cases listed so far (then that choice stands).
+        let _ = cx.try_select(Selected::Aborted);
+    }
+    let sel = cx.wait_until(wake_at, true);
+    let mut won = None;
+    let mut woke = None;
+    for (pos, oper) in listed {
+        let selected = sel == Selected::Operation(oper);
+        if cases[pos].1.unregister(oper, selected) {
+            won = Some(pos);
+        } else if selected {
+            woke = Some(pos);
+        }
+    }
+    if let Selected::Operation(oper) = sel {
+        // A ring or list case that found itself ready while registering was
+        // unlisted at once, but may still have been notified meanwhile.
+        if won.is_none() && woke.is_none() {
+            woke = cases.iter_mut().position(|(_, case)| case.oper() == oper);
+        }
+    }
+    (won, woke)
+}
+
+/// Shuffles `order` (Fisher-Yates) with a per-thread xorshift generator,
+/// as Go's `selectgo` shuffles its `pollorder` with `cheaprand`.
+fn shuffle(order: &mut [usize]) {
+    thread_local! {
+        static RNG: Cell<u64> = Cell::new(seed());
+    }
+    let mut x = RNG.try_with(|rng| rng.get()).unwrap_or_else(|_| seed());
+    for i in (1..order.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let j = (x % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    let _ = RNG.try_with(|rng| rng.set(x));
+}
+
+/// A nonzero seed that differs between threads and runs (std's hasher keys
+/// are random per process and per thread).
+fn seed() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_usize(crate::context::current_thread_id());
+    hasher.finish() | 1
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl Clone for Select<'_> {
+    fn clone(&self) -> Self {
+        Select {
+            cases: self.cases.iter().map(|(i, case)| (*i, case.clone_case())).collect(),
+            biased: self.biased,
+            next_index: self.next_index,
+        }
+    }
+}
+
+impl fmt::Debug for Select<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Select { .. }")
+    }
+}
+
+/// The operation a [`Select`] chose. Complete it with
+/// [`send`](SelectedOperation::send) or [`recv`](SelectedOperation::recv),
+/// passing the handle the operation was added with.
+///
+/// # Panics
+/// Dropping it without completing it panics, as in crossbeam-channel (a
+/// received message would otherwise be lost).
+#[must_use]
+pub struct SelectedOperation<'a> {
+    index: usize,
+    outcome: Option<Outcome>,
+    _marker: PhantomData<&'a ()>,
+}
+
+impl SelectedOperation<'_> {
+    /// The index [`Select::send`] or [`Select::recv`] returned for this
+    /// operation.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Completes the selected send with `msg`. Fails with the message if
+    /// the channel is closed or every receiver is gone.
+    ///
+    /// # Panics
+    /// If `s` is not the sender the operation was added with.
+    pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
+        match self.outcome.take() {
+            Some(Outcome::SendReady { chan }) if chan == chan_of_sender(s) => s.send(msg),
+            _ => panic!("passed a sender that wasn't selected"),
+        }
+    }
+
+    /// Completes the selected receive: the message, or [`RecvError`] if the
+    /// channel was closed and drained.
+    ///
+    /// # Panics
+    /// If `r` is not the receiver the operation was added with.
+    pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
+        match self.outcome.take() {
+            Some(Outcome::Received { chan, result }) if chan == chan_of_receiver(r) => {
+                // SAFETY: the same channel, so the same `T` the case stored
+                // its `Result<T, RecvError>` with.
+                unsafe { result.into::<Result<T, RecvError>>() }
+            }
+            _ => panic!("passed a receiver that wasn't selected"),
+        }
+    }
+
+    /// The result of a send that `select!` handed to the select with its
+    /// message. Not part of the stable API.
+    #[doc(hidden)]
+    pub fn __sent<T>(mut self, s: &Sender<T>) -> Result<(), SendError<T>> {
+        match self.outcome.take() {
+            Some(Outcome::Sent { chan, result }) if chan == chan_of_sender(s) => {
+                // SAFETY: the same channel, so the same `T`.
+                unsafe { result.into::<Result<(), SendError<T>>>() }
+            }
+            _ => panic!("passed a sender that wasn't selected"),
+        }
+    }
+}
+
+fn chan_of_sender<T>(s: &Sender<T>) -> *const () {
+    &s.shared.flavor as *const _ as *const ()
+}
+
+fn chan_of_receiver<T>(r: &Receiver<T>) -> *const () {
+    &r.shared.flavor as *const _ as *const ()
+}
+
+impl Drop for SelectedOperation<'_> {
+    fn drop(&mut self) {
+        if self.outcome.is_some() && !std::thread::panicking() {
+            panic!("dropped `SelectedOperation` without completing the operation");
+        }
+    }
+}
+
+impl fmt::Debug for SelectedOperation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SelectedOperation").field("index", &self.index).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,213 @@
+//! `Select` through the public API, on every flavor and mixed: a ready case
+//! wins, nothing ready means `TrySelectError`, timeouts, closed channels,
+//! unbuffered rendezvous with a plain operation and with another select.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chan::{Receiver, Select, SelectTimeoutError, Sender, TryReadyError, TrySelectError};
+
+type Pair = (Sender<i32>, Receiver<i32>);
+type Make = fn(usize) -> Pair;
+
+/// Every flavor by capacity: `Some(cap)` bounded, `None` unbounded.
+fn flavors(cap: Option<usize>) -> Vec<(&'static str, Make)> {
+    match cap {
+        Some(_) => vec![("default", chan::bounded as Make), ("hchan", chan::hchan::bounded as Make)],
+        None => vec![("default", |_| chan::unbounded()), ("hchan", |_| chan::hchan::unbounded())],
+    }
+}
+
+fn all_flavors() -> Vec<(String, Pair)> {
+    let mut out = Vec::new();
+    for cap in [Some(0), Some(1), Some(3), None] {
+        for (name, make) in flavors(cap) {
+            out.push((format!("{name} {cap:?}"), make(cap.unwrap_or(0))));
+        }
+    }
+    out
+}
+
+const LONG: Duration = Duration::from_secs(10);
+
+#[test]
+fn ready_recv_wins_and_the_message_arrives_once() {
+    for (name, (s, r)) in all_flavors() {
+        let (_s_idle, r_idle) = chan::bounded::<i32>(1);
+        let h = thread::spawn(move || s.send(42));
+        let mut sel = Select::new();
+        let idle = sel.recv(&r_idle);
+        let live = sel.recv(&r);
+        let oper = sel.select_timeout(LONG).unwrap();
+        assert_eq!(oper.index(), live, "{name}");
+        assert_ne!(oper.index(), idle);
+        assert_eq!(oper.recv(&r), Ok(42), "{name}");
+        assert_eq!(h.join().unwrap(), Ok(()));
+        assert!(r.try_recv().is_err(), "{name}: delivered twice");
+    }
+}
+
+#[test]
+fn nothing_ready_gives_try_select_error_and_timeout() {
+    for (name, (s, r)) in all_flavors() {
+        let mut sel = Select::new();
+        sel.recv(&r);
+        if s.capacity() == Some(0) {
+            // An unbuffered send with nobody receiving is not ready either.
+            sel.send(&s);
+        }
+        assert_eq!(sel.try_select().err(), Some(TrySelectError), "{name}");
+        assert_eq!(sel.try_ready(), Err(TryReadyError), "{name}");
+        let start = Instant::now();
+        assert_eq!(sel.select_timeout(Duration::from_millis(30)).err(), Some(SelectTimeoutError), "{name}");
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        assert!(sel.ready_timeout(Duration::from_millis(5)).is_err(), "{name}");
+    }
+}
+
+#[test]
+fn closed_channel_recv_case_fires_with_an_error() {
+    for (name, (s, r)) in all_flavors() {
+        let (_keep, idle) = chan::hchan::bounded::<i32>(0);
+        let closer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            s.close();
+        });
+        let mut sel = Select::new();
+        sel.recv(&idle);
+        let i = sel.recv(&r);
+        let oper = sel.select_timeout(LONG).unwrap();
+        assert_eq!(oper.index(), i, "{name}");
+        assert!(oper.recv(&r).is_err(), "{name}");
+        closer.join().unwrap();
+        // Still ready, at once.
+        assert_eq!(sel.try_ready(), Ok(i), "{name}");
+    }
+}
+
+#[test]
+fn send_case_on_a_channel_with_room_or_a_waiting_receiver() {
+    for (name, (s, r)) in all_flavors() {
+        let h = thread::spawn(move || r.recv());
+        let mut sel = Select::new();
+        let i = sel.send(&s);
+        let oper = sel.select_timeout(LONG).unwrap();
+        assert_eq!(oper.index(), i);
+        assert_eq!(oper.send(&s, 9), Ok(()), "{name}");
+        assert_eq!(h.join().unwrap(), Ok(9), "{name}");
+    }
+}
+
+#[test]
+fn unbuffered_send_case_meets_a_plain_recv_and_another_select() {
+    for make in [chan::bounded as Make, chan::hchan::bounded as Make] {
+        // Against a plain recv on another thread.
+        let (s, r) = make(0);
+        let h = thread::spawn(move || r.recv());
+        let mut sel = Select::new();
+        sel.send(&s);
+        sel.select().send(&s, 1).unwrap();
+        assert_eq!(h.join().unwrap(), Ok(1));
+
+        // Against another thread's select (receiving side).
+        let (s, r) = make(0);
+        let (_other_s, other_r) = make(0);
+        let h = thread::spawn(move || {
+            let mut sel = Select::new();
+            let a = sel.recv(&r);
+            sel.recv(&other_r);
+            let oper = sel.select();
+            assert_eq!(oper.index(), a);
+            oper.recv(&r)
+        });
+        let mut sel = Select::new();
+        sel.send(&s);
+        sel.select().send(&s, 2).unwrap();
+        assert_eq!(h.join().unwrap(), Ok(2));
+    }
+}
+
+#[test]
+fn mixed_flavors_in_one_select() {
+    let (s1, r1) = chan::bounded::<i32>(0);
+    let (s2, r2) = chan::hchan::bounded::<i32>(0);
+    let (s3, r3) = chan::unbounded::<i32>();
+    let (s4, r4) = chan::hchan::bounded::<i32>(2);
+    let senders = thread::spawn(move || {
+        for i in 0..50 {
+            s1.send(i).unwrap();
+            s2.send(100 + i).unwrap();
+            s3.send(200 + i).unwrap();
+            s4.send(300 + i).unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    let mut sel = Select::new();
+    let handles = [&r1, &r2, &r3, &r4];
+    for r in handles {
+        sel.recv(r);
+    }
+    while got.len() < 200 {
+        let oper = sel.select_timeout(LONG).unwrap();
+        let r = handles[oper.index()];
+        got.push(oper.recv(r).unwrap());
+    }
+    senders.join().unwrap();
+    got.sort();
+    let want: Vec<i32> = (0..4).flat_map(|k| (0..50).map(move |i| k * 100 + i)).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn ready_reports_without_taking() {
+    let (s, r) = chan::hchan::bounded(1);
+    let (_s2, r2) = chan::bounded::<i32>(1);
+    let mut sel = Select::new();
+    sel.recv(&r2);
+    let i = sel.recv(&r);
+    let h = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(10));
+        s.send(5).unwrap();
+    });
+    assert_eq!(sel.ready_timeout(LONG), Ok(i));
+    assert_eq!(r.try_recv(), Ok(5));
+    h.join().unwrap();
+}
+
+#[test]
+fn biased_picks_the_first_added_and_remove_takes_a_case_out() {
+    let (s1, r1) = chan::unbounded();
+    let (s2, r2) = chan::hchan::unbounded();
+    s1.send(1).unwrap();
+    s2.send(2).unwrap();
+    let mut sel = Select::new_biased();
+    let a = sel.recv(&r1);
+    let b = sel.recv(&r2);
+    assert_eq!(sel.try_ready(), Ok(a));
+    sel.remove(a);
+    let oper = sel.try_select().unwrap();
+    assert_eq!(oper.index(), b);
+    assert_eq!(oper.recv(&r2), Ok(2));
+    assert_eq!(r1.try_recv(), Ok(1));
+}
+
+#[test]
+#[should_panic(expected = "without completing")]
+fn dropping_a_selected_operation_panics() {
+    let (s, r) = chan::unbounded();
+    s.send(1).unwrap();
+    let mut sel = Select::new();
+    sel.recv(&r);
+    let _ = sel.select();
+}
+
+#[test]
+#[should_panic(expected = "wasn't selected")]
+fn completing_with_another_handle_panics() {
+    let (s, r) = chan::unbounded::<i32>();
+    let (_s2, r2) = chan::unbounded::<i32>();
+    s.send(1).unwrap();
+    let mut sel = Select::new();
+    sel.recv(&r);
+    let _ = sel.select().recv(&r2);
+}
