@@ -140,12 +140,17 @@ macro_rules! __select_internal {
         let mut __sel = $crate::Select::$ctor();
         $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
         let __op = __sel.select();
+        // Release the handles' borrows before the bodies run, so that a
+        // body may reassign a handle (Go's "set the channel to nil").
+        ::std::mem::drop(__sel);
         $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
     }};
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] [() ($default:expr)]) => {{
         let mut __sel = $crate::Select::$ctor();
         $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
-        match __sel.try_select() {
+        let __res = __sel.try_select();
+        ::std::mem::drop(__sel);
+        match __res {
             ::std::result::Result::Ok(__op) => {
                 $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
             }
@@ -155,7 +160,9 @@ macro_rules! __select_internal {
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] [($t:expr) ($default:expr)]) => {{
         let mut __sel = $crate::Select::$ctor();
         $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
-        match __sel.select_timeout($t) {
+        let __res = __sel.select_timeout($t);
+        ::std::mem::drop(__sel);
+        match __res {
             ::std::result::Result::Ok(__op) => {
                 $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
             }

@@ -1,0 +1,91 @@
+//! `after`, `at`, `tick` and `never`, alone and inside selects.
+
+use std::time::{Duration, Instant};
+
+use chan::{select, Select, TryRecvError};
+
+const MS: Duration = Duration::from_millis(1);
+
+#[test]
+fn after_delivers_once_at_the_deadline_and_stays_open() {
+    let start = Instant::now();
+    let r = chan::after(20 * MS);
+    assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(r.capacity(), Some(1));
+    let due = r.recv().unwrap();
+    assert!(due >= start + 20 * MS);
+    assert!(Instant::now() >= due);
+    assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+    assert!(!r.is_closed());
+    assert!(r.recv_timeout(5 * MS).is_err());
+}
+
+#[test]
+fn at_in_the_past_is_ready_at_once() {
+    let when = Instant::now();
+    let r = chan::at(when);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r.try_recv(), Ok(when));
+    assert_eq!(r.len(), 0);
+}
+
+#[test]
+fn tick_delivers_periodically_and_does_not_queue() {
+    let r = chan::tick(5 * MS);
+    let a = r.recv().unwrap();
+    let b = r.recv().unwrap();
+    assert!(b >= a + 5 * MS);
+    std::thread::sleep(30 * MS);
+    // Several periods passed, but only one tick waits.
+    assert!(r.try_recv().is_ok());
+    assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn never_never_delivers() {
+    let r = chan::never::<String>();
+    assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+    let start = Instant::now();
+    assert!(r.recv_timeout(10 * MS).is_err());
+    assert!(start.elapsed() >= 10 * MS);
+    assert!(!r.is_closed());
+}
+
+#[test]
+fn a_select_wakes_for_a_timer_case() {
+    let (_s, r) = chan::hchan::bounded::<i32>(0);
+    let (_s2, r2) = chan::bounded::<i32>(0);
+    let start = Instant::now();
+    let fired = select! {
+        recv(r) -> _ => false,
+        recv(r2) -> _ => false,
+        recv(chan::after(20 * MS)) -> t => t.unwrap() >= start + 20 * MS,
+    };
+    assert!(fired);
+    assert!(start.elapsed() >= 20 * MS);
+}
+
+#[test]
+fn tick_in_a_select_loop() {
+    let ticker = chan::tick(2 * MS);
+    let stop = chan::after(40 * MS);
+    let mut ticks = 0;
+    loop {
+        select! {
+            recv(ticker) -> _ => ticks += 1,
+            recv(stop) -> _ => break,
+        }
+    }
+    assert!(ticks >= 5, "only {ticks} ticks in 40 ms at a 2 ms period");
+}
+
+#[test]
+fn ready_waits_for_a_timer() {
+    let r = chan::after(10 * MS);
+    let never = chan::never::<()>();
+    let mut sel = Select::new();
+    sel.recv(&never);
+    let i = sel.recv(&r);
+    assert_eq!(sel.ready(), i);
+    assert!(r.try_recv().is_ok());
+}
