@@ -1,0 +1,166 @@
+//! Many threads selecting over the same channels of both flavors at once:
+//! every message must arrive exactly once, and every thread must finish
+//! (none left parked).
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use chan::{select, Receiver, Select, Sender};
+
+const PER_SELECT_PRODUCER: u64 = 2_000;
+const PER_PLAIN_PRODUCER: u64 = 1_000;
+
+type Pair = (Sender<u64>, Receiver<u64>);
+
+/// One channel of each kind: rendezvous and buffered, both flavors.
+fn every_kind() -> Vec<Pair> {
+    vec![
+        chan::bounded(0),
+        chan::hchan::bounded(0),
+        chan::bounded(1),
+        chan::hchan::bounded(2),
+        chan::unbounded(),
+        chan::hchan::unbounded(),
+    ]
+}
+
+/// Mostly rendezvous, so that most operations park and are completed by a
+/// peer rather than finding room.
+fn mostly_rendezvous() -> Vec<Pair> {
+    vec![
+        chan::bounded(0),
+        chan::hchan::bounded(0),
+        chan::bounded(0),
+        chan::hchan::bounded(0),
+        chan::bounded(1),
+        chan::hchan::bounded(1),
+    ]
+}
+
+fn run(pairs: Vec<Pair>, select_producers: u64, select_consumers: usize) {
+    let (senders, receivers): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+    let n = senders.len();
+    let mut threads = Vec::new();
+    let mut next_id = 0u64;
+
+    // Producers that `select!` over a send to every channel.
+    for _ in 0..select_producers {
+        let s = senders.clone();
+        let first = next_id;
+        next_id += PER_SELECT_PRODUCER;
+        threads.push(thread::spawn(move || {
+            for id in first..first + PER_SELECT_PRODUCER {
+                select! {
+                    send(s[0], id) -> r => r.unwrap(),
+                    send(s[1], id) -> r => r.unwrap(),
+                    send(s[2], id) -> r => r.unwrap(),
+                    send(s[3], id) -> r => r.unwrap(),
+                    send(s[4], id) -> r => r.unwrap(),
+                    send(s[5], id) -> r => r.unwrap(),
+                }
+            }
+        }));
+    }
+    // A producer through the `Select` API, buffered channels only (its
+    // sends complete after the select).
+    {
+        let s = senders.clone();
+        let first = next_id;
+        next_id += PER_PLAIN_PRODUCER;
+        threads.push(thread::spawn(move || {
+            let mut sel = Select::new();
+            for s in &s[2..] {
+                sel.send(s);
+            }
+            for id in first..first + PER_PLAIN_PRODUCER {
+                let oper = sel.select();
+                let i = oper.index();
+                oper.send(&s[2 + i], id).unwrap();
+            }
+        }));
+    }
+    // A plain producer alternating over the two rendezvous channels.
+    {
+        let s = senders.clone();
+        let first = next_id;
+        next_id += PER_PLAIN_PRODUCER;
+        threads.push(thread::spawn(move || {
+            for id in first..first + PER_PLAIN_PRODUCER {
+                s[(id % 2) as usize].send(id).unwrap();
+            }
+        }));
+    }
+    drop(senders);
+    let total = next_id;
+
+    let got = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
+    // Consumers that select over every channel until all are closed.
+    for _ in 0..select_consumers {
+        let r = receivers.clone();
+        let got = got.clone();
+        threads.push(thread::spawn(move || {
+            let mut mine = Vec::new();
+            let mut sel = Select::new();
+            for r in &r {
+                sel.recv(r);
+            }
+            let mut open = r.len();
+            while open > 0 {
+                let oper = sel.select();
+                let i = oper.index();
+                match oper.recv(&r[i]) {
+                    Ok(v) => mine.push(v),
+                    Err(_) => {
+                        sel.remove(i);
+                        open -= 1;
+                    }
+                }
+            }
+            got.lock().unwrap().extend(mine);
+        }));
+    }
+    // Plain consumers, one per rendezvous channel, which also meet the
+    // selecting producers.
+    for r in receivers[..2].iter().cloned() {
+        let got = got.clone();
+        threads.push(thread::spawn(move || {
+            let mine: Vec<u64> = r.iter().collect();
+            got.lock().unwrap().extend(mine);
+        }));
+    }
+    drop(receivers);
+
+    // Every thread must finish: a lost wake-up would leave one parked.
+    let (done_s, done_r) = chan::unbounded();
+    let count = threads.len();
+    thread::spawn(move || {
+        for t in threads {
+            t.join().unwrap();
+            done_s.send(()).unwrap();
+        }
+    });
+    for _ in 0..count {
+        done_r.recv_timeout(Duration::from_secs(60)).expect("a thread is stuck (lost wake-up?)");
+    }
+
+    let mut got = Arc::try_unwrap(got).unwrap().into_inner().unwrap();
+    assert_eq!(got.len() as u64, total, "lost or duplicated messages ({} channels)", n);
+    got.sort_unstable();
+    assert!(got.iter().copied().eq(0..total), "a message arrived twice and another never");
+}
+
+#[test]
+fn selecting_producers_and_consumers_over_every_kind() {
+    run(every_kind(), 3, 3);
+}
+
+#[test]
+fn selecting_producers_and_consumers_over_rendezvous_channels() {
+    run(mostly_rendezvous(), 3, 3);
+}
+
+#[test]
+fn one_selecting_consumer_many_selecting_producers() {
+    run(mostly_rendezvous(), 4, 1);
+}
