@@ -230,3 +230,19 @@ fn arm_bodies_may_break_out_of_a_loop_and_blocks_need_no_comma() {
     }
     assert_eq!(got, [0, 1, 2]);
 }
+
+#[test]
+fn one_select_may_send_and_receive_on_the_same_unbuffered_channel() {
+    // Go allows it; the two cases can never meet each other, only peers.
+    for (s, r) in both(0) {
+        let peer_s = s.clone();
+        let h = thread::spawn(move || peer_s.send(1));
+        let got = select! {
+            send(s, 2) -> _ => None,
+            recv(r) -> m => Some(m),
+        };
+        // The only other thread sends, so only our receive can go.
+        assert_eq!(got, Some(Ok(1)));
+        h.join().unwrap().unwrap();
+    }
+}

@@ -122,7 +122,8 @@ fn run(pairs: Vec<Pair>, select_producers: u64, select_consumers: usize) {
     }
     // Plain consumers, one per rendezvous channel, which also meet the
     // selecting producers.
-    for r in receivers[..2].iter().cloned() {
+    for r in &receivers[..2] {
+        let r = r.clone();
         let got = got.clone();
         threads.push(thread::spawn(move || {
             let mine: Vec<u64> = r.iter().collect();

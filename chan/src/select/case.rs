@@ -19,7 +19,7 @@ use crate::channel::{Flavor, Receiver, Sender};
 use crate::context::{Context, Operation};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::zero::select::SelectPacket;
-use crate::hchan::SelectSudog;
+use crate::hchan::{Enqueue, SelectSudog};
 
 /// What the select loop should do for a case while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,10 +246,10 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
             (Flavor::Hchan(c), Mode::Complete) => {
                 let sudog = Parked::hchan(&mut self.parked);
                 // SAFETY: as for the packet above.
-                if unsafe { c.select_enqueue_recv(sudog, oper, cx) } {
-                    Wait::Listed
-                } else {
-                    Wait::Ready
+                match unsafe { c.select_enqueue_recv(sudog, oper, cx) } {
+                    Enqueue::Queued => Wait::Listed,
+                    Enqueue::Ready => Wait::Ready,
+                    Enqueue::OwnOpposite => Wait::Poll,
                 }
             }
         }
@@ -379,9 +379,13 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
                 // SAFETY: as above.
                 match unsafe { c.select_enqueue_send(sudog, msg, oper, cx) } {
                     Ok(()) => Wait::Listed,
-                    Err(msg) => {
+                    Err((why, msg)) => {
                         self.msg = Some(msg);
-                        Wait::Ready
+                        if why == Enqueue::OwnOpposite {
+                            Wait::Poll
+                        } else {
+                            Wait::Ready
+                        }
                     }
                 }
             }

@@ -194,6 +194,7 @@ impl<'a> Select<'a> {
         }
         let mut first: Option<usize> = None;
         let mut poll = Duration::from_micros(20);
+        let mut stale_rounds = 0u32;
         loop {
             // Try every case, the one that woke us first.
             for pos in first.into_iter().chain(order.iter().copied().filter(|&p| Some(p) != first)) {
@@ -213,11 +214,22 @@ impl<'a> Select<'a> {
                 Until::Forever => None,
             };
             let cases = &mut self.cases;
-            let (won, woke) = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll));
-            if let Some(pos) = won {
+            let round = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll));
+            if let Some(pos) = round.won {
                 return Some(pos);
             }
-            first = woke;
+            first = round.woke;
+            // A case looked ready while listing but was gone when tried: a
+            // peer that already won elsewhere is still listed (it unlists
+            // itself as soon as it runs). Let it run rather than spin.
+            if round.saw_ready {
+                stale_rounds += 1;
+                if stale_rounds > 2 {
+                    std::thread::yield_now();
+                }
+            } else {
+                stale_rounds = 0;
+            }
         }
     }
 }
@@ -230,9 +242,17 @@ enum Until {
     Forever,
 }
 
-/// One waiting round: lists every case, parks, unlists every case. Returns
-/// the case a peer completed, if any, else the case whose channel woke us
-/// (to be tried first), if any.
+/// How a waiting round ended.
+struct Round {
+    /// The case a peer completed.
+    won: Option<usize>,
+    /// The case whose channel woke us, to be tried first.
+    woke: Option<usize>,
+    /// Whether listing stopped because a case could go.
+    saw_ready: bool,
+}
+
+/// One waiting round: lists every case, parks, unlists every case.
 fn park_on_cases<'a>(
     cases: &mut [(usize, Box<dyn Case<'a> + 'a>)],
     order: &[usize],
@@ -240,7 +260,7 @@ fn park_on_cases<'a>(
     deadline: Option<Instant>,
     mode: Mode,
     poll: &mut Duration,
-) -> (Option<usize>, Option<usize>) {
+) -> Round {
     let mut listed = Vec::with_capacity(order.len());
     let mut wake_at = deadline;
     let mut polling = false;
@@ -289,7 +309,7 @@ fn park_on_cases<'a>(
             woke = cases.iter_mut().position(|(_, case)| case.oper() == oper);
         }
     }
-    (won, woke)
+    Round { won, woke, saw_ready: ready }
 }
 
 /// Shuffles `order` (Fisher-Yates) with a per-thread xorshift generator,

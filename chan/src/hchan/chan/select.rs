@@ -24,6 +24,20 @@ use crate::context::{Context, Operation};
 use crate::sync::atomic::Ordering;
 use crate::sync::UnsafeCell;
 
+/// What queuing a select case did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Enqueue {
+    /// Queued; a peer will complete it or `closechan` will wake it.
+    Queued,
+    /// The operation could go now; nothing queued.
+    Ready,
+    /// Not queued: the opposite queue holds this thread's own sudog (the
+    /// same select both sends and receives on this channel). Queuing too
+    /// would break "one of sendq and recvq is empty", and the two cannot
+    /// meet, so the select looks again later instead.
+    OwnOpposite,
+}
+
 /// The sudog of one select case, with its value slot.
 pub(crate) struct SelectSudog<T> {
     elem: UnsafeCell<Option<T>>,
@@ -71,27 +85,36 @@ impl<T> HChan<T> {
     }
 
     /// Queues a receiving case on `recvq` (Go's pass 2), unless a receive
-    /// could go now: then returns false and queues nothing.
+    /// could go now or this thread waits on `sendq` (see [`Enqueue`]).
     ///
     /// # Safety
     /// `slot` stays where it is, untouched, until `select_dequeue_recv`
     /// returned or a peer selected the context with `oper`.
-    pub(crate) unsafe fn select_enqueue_recv(&self, slot: &mut SelectSudog<T>, oper: Operation, cx: &Context) -> bool {
+    pub(crate) unsafe fn select_enqueue_recv(
+        &self,
+        slot: &mut SelectSudog<T>,
+        oper: Operation,
+        cx: &Context,
+    ) -> Enqueue {
         let mut c = self.lock();
         if self.closed.load(Ordering::Relaxed)
             || self.qcount.load(Ordering::Relaxed) > 0
             || c.sendq.has_waiter_of_other_thread()
         {
-            return false;
+            return Enqueue::Ready;
+        }
+        if !c.sendq.is_empty() {
+            return Enqueue::OwnOpposite;
         }
         let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
         // SAFETY: the caller keeps `slot` in place until it is unlinked.
         unsafe { c.recvq.enqueue(sg) };
-        true
+        Enqueue::Queued
     }
 
     /// Queues a sending case with `msg` in its `elem` on `sendq`, unless a
-    /// send could go now: then gives `msg` back and queues nothing.
+    /// send could go now or this thread waits on `recvq`: then gives `msg`
+    /// back with the reason, and queues nothing.
     ///
     /// # Safety
     /// As `select_enqueue_recv`.
@@ -101,14 +124,17 @@ impl<T> HChan<T> {
         msg: T,
         oper: Operation,
         cx: &Context,
-    ) -> Result<(), T> {
+    ) -> Result<(), (Enqueue, T)> {
         let mut c = self.lock();
         if self.closed.load(Ordering::Relaxed)
             || c.recvq.has_waiter_of_other_thread()
             || self.dataqsiz.is_none()
             || self.qcount.load(Ordering::Relaxed) < c.buf.size()
         {
-            return Err(msg);
+            return Err((Enqueue::Ready, msg));
+        }
+        if !c.recvq.is_empty() {
+            return Err((Enqueue::OwnOpposite, msg));
         }
         // SAFETY: the sudog is not linked, so `elem` is ours alone.
         slot.elem.with_mut(|p| unsafe { *p = Some(msg) });
