@@ -215,3 +215,55 @@ fn completing_with_another_handle_panics() {
     sel.recv(&r);
     let _ = sel.select().recv(&r2);
 }
+
+/// Go's pass 3: once a select returns, none of its sudogs is left queued on
+/// any hchan channel, whichever way it ended.
+#[test]
+fn hchan_losers_are_dequeued_after_the_select() {
+    let pairs: Vec<Pair> = (0..3).map(|_| chan::hchan::bounded(0)).collect();
+    let queued = |pairs: &[Pair]| -> Vec<(usize, usize)> {
+        pairs
+            .iter()
+            .map(|(s, _)| {
+                let p = chan::hchan::probe(s).unwrap();
+                (p.recvq, p.sendq)
+            })
+            .collect()
+    };
+
+    // Won by a peer's send on the middle channel.
+    let s1 = pairs[1].0.clone();
+    let h = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        s1.send(8)
+    });
+    let mut sel = Select::new();
+    for (_, r) in &pairs {
+        sel.recv(r);
+    }
+    let oper = sel.select_timeout(LONG).unwrap();
+    assert_eq!(oper.index(), 1);
+    assert_eq!(oper.recv(&pairs[1].1), Ok(8));
+    h.join().unwrap().unwrap();
+    assert_eq!(queued(&pairs), [(0, 0); 3]);
+
+    // Ended by the timeout.
+    assert!(sel.select_timeout(Duration::from_millis(10)).is_err());
+    assert_eq!(queued(&pairs), [(0, 0); 3]);
+
+    // Won by close, with `select!` sending on the other two.
+    let s0 = pairs[0].0.clone();
+    let h = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        s0.close()
+    });
+    let r0 = &pairs[0].1;
+    let closed = chan::select! {
+        recv(r0) -> m => m.is_err(),
+        send(pairs[1].0, 1) -> _ => false,
+        send(pairs[2].0, 2) -> _ => false,
+    };
+    assert!(closed);
+    assert!(h.join().unwrap());
+    assert_eq!(queued(&pairs), [(0, 0); 3]);
+}

@@ -110,9 +110,9 @@ fn unbuffered_send_arm_meets_a_plain_recv() {
 
 #[test]
 fn unbuffered_send_arm_meets_another_threads_select() {
-    // Every pairing of flavors: a select sending on one side, a select
-    // receiving on the other, nothing else going on.
-    for (s, r) in both(0).into_iter().chain(both(0)) {
+    // Per flavor: a select sending on one side, a select receiving on the
+    // other, each with an idle case of the other flavor beside it.
+    for (s, r) in both(0) {
         let receiver = thread::spawn(move || {
             let (_s2, idle) = chan::hchan::bounded::<i32>(0);
             select! {
