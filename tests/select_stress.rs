@@ -165,3 +165,69 @@ fn selecting_producers_and_consumers_over_rendezvous_channels() {
 fn one_selecting_consumer_many_selecting_producers() {
     run(mostly_rendezvous(), 4, 1);
 }
+
+/// hchan-only selects lock all their channels at once (Go's `lockorder`):
+/// selects that name the same channels in opposite orders, on both sides,
+/// must neither deadlock nor lose a message.
+#[test]
+fn hchan_only_selects_in_opposite_orders() {
+    const PER_PRODUCER: u64 = 3_000;
+    let pairs: Vec<Pair> = vec![chan::hchan::bounded(0), chan::hchan::bounded(0), chan::hchan::bounded(1)];
+    let (s, r): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+    let mut threads = Vec::new();
+    for (k, reversed) in [(0u64, false), (1, true)] {
+        let s = s.clone();
+        threads.push(thread::spawn(move || {
+            let (a, b, c) = if reversed { (&s[2], &s[1], &s[0]) } else { (&s[0], &s[1], &s[2]) };
+            for id in k * PER_PRODUCER..(k + 1) * PER_PRODUCER {
+                select! {
+                    send(a, id) -> res => res.unwrap(),
+                    send(b, id) -> res => res.unwrap(),
+                    send(c, id) -> res => res.unwrap(),
+                }
+            }
+        }));
+    }
+    drop(s);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    for reversed in [false, true] {
+        let r = r.clone();
+        let got = got.clone();
+        threads.push(thread::spawn(move || {
+            let order: Vec<usize> = if reversed { vec![2, 1, 0] } else { vec![0, 1, 2] };
+            let mut sel = Select::new();
+            for &i in &order {
+                sel.recv(&r[i]);
+            }
+            let mut mine = Vec::new();
+            let mut open = 3;
+            while open > 0 {
+                let oper = sel.select();
+                let index = oper.index();
+                match oper.recv(&r[order[index]]) {
+                    Ok(v) => mine.push(v),
+                    Err(_) => {
+                        sel.remove(index);
+                        open -= 1;
+                    }
+                }
+            }
+            got.lock().unwrap().extend(mine);
+        }));
+    }
+    drop(r);
+    let (done_s, done_r) = chan::unbounded();
+    let count = threads.len();
+    thread::spawn(move || {
+        for t in threads {
+            t.join().unwrap();
+            done_s.send(()).unwrap();
+        }
+    });
+    for _ in 0..count {
+        done_r.recv_timeout(Duration::from_secs(60)).expect("a thread is stuck (deadlock or lost wake-up?)");
+    }
+    let mut got = Arc::try_unwrap(got).unwrap().into_inner().unwrap();
+    got.sort_unstable();
+    assert!(got.iter().copied().eq(0..2 * PER_PRODUCER), "lost or duplicated: {} messages", got.len());
+}

@@ -48,7 +48,7 @@ mod waitq;
 
 use crate::channel::{from_flavor, Flavor, Receiver, Sender};
 
-pub(crate) use self::chan::select::{Enqueue, SelectSudog};
+pub(crate) use self::chan::select::{Enqueue, HeldLock, SelectSudog};
 pub(crate) use self::chan::HChan;
 #[doc(hidden)]
 pub use self::chan::Probe;

@@ -19,7 +19,7 @@ use crate::channel::{Flavor, Receiver, Sender};
 use crate::context::{Context, Operation};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::zero::select::SelectPacket;
-use crate::hchan::{Enqueue, SelectSudog};
+use crate::hchan::{Enqueue, HeldLock, SelectSudog};
 
 /// What the select loop should do for a case while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,11 +98,22 @@ pub(crate) trait Case<'a> {
     /// Whether the operation could go now (Mode::Observe).
     fn is_ready(&self) -> bool;
     /// Lists the case with its channel so that a peer wakes the select.
-    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait;
+    /// `held` is the channel's lock when the select holds it already (an
+    /// hchan-only select, which locks all its channels in address order).
+    fn register(&mut self, held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait;
     /// Undoes `register`; `won` says whether the select's context was
     /// selected with this case's operation. True if a peer completed the
     /// operation (the result is then kept).
-    fn unregister(&mut self, oper: Operation, won: bool) -> bool;
+    fn unregister(&mut self, held: Held<'_, 'a>, oper: Operation, won: bool) -> bool;
+    /// The hchan channel this case queues a sudog on, if it does (an hchan
+    /// receive, or an hchan send whose message the select holds).
+    fn hchan(&self) -> Option<*const ()> {
+        None
+    }
+    /// Takes the lock of the channel `hchan` names.
+    fn lock_hchan(&self) -> Option<Box<dyn HeldLock + 'a>> {
+        None
+    }
     /// For timers: when the case becomes ready by itself.
     fn next_due(&self) -> Option<Instant>;
     /// Hands the completed result to `SelectedOperation`.
@@ -110,6 +121,9 @@ pub(crate) trait Case<'a> {
     /// A fresh case for the same operation (for `Select::clone`).
     fn clone_case(&self) -> Box<dyn Case<'a> + 'a>;
 }
+
+/// A channel lock the select already holds, if any.
+pub(crate) type Held<'g, 'a> = Option<&'g mut (dyn HeldLock + 'a)>;
 
 /// The state a rendezvous flavor lists, allocated on first use so that it
 /// stays at one address while listed.
@@ -168,6 +182,20 @@ fn can_send<T>(flavor: &Flavor<T>) -> bool {
     }
 }
 
+fn hchan_of<T>(flavor: &Flavor<T>) -> Option<*const ()> {
+    match flavor {
+        Flavor::Hchan(c) => Some(c as *const _ as *const ()),
+        _ => None,
+    }
+}
+
+fn lock_hchan<T>(flavor: &Flavor<T>) -> Option<Box<dyn HeldLock + '_>> {
+    match flavor {
+        Flavor::Hchan(c) => Some(c.lock_for_select()),
+        _ => None,
+    }
+}
+
 fn next_due<T>(flavor: &Flavor<T>) -> Option<Instant> {
     match flavor {
         Flavor::At(c) => c.next_delivery(),
@@ -211,7 +239,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         can_recv(self.flavor())
     }
 
-    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+    fn register(&mut self, held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
         let flavor = self.flavor();
         match (flavor, mode) {
             (Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_), _) => Wait::Nothing,
@@ -246,7 +274,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
             (Flavor::Hchan(c), Mode::Complete) => {
                 let sudog = Parked::hchan(&mut self.parked);
                 // SAFETY: as for the packet above.
-                match unsafe { c.select_enqueue_recv(sudog, oper, cx) } {
+                match unsafe { c.select_enqueue_recv(held, sudog, oper, cx) } {
                     Enqueue::Queued => Wait::Listed,
                     Enqueue::Ready => Wait::Ready,
                     Enqueue::OwnOpposite => Wait::Poll,
@@ -255,7 +283,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         }
     }
 
-    fn unregister(&mut self, oper: Operation, won: bool) -> bool {
+    fn unregister(&mut self, held: Held<'_, 'a>, oper: Operation, won: bool) -> bool {
         match (self.flavor(), &self.parked) {
             (Flavor::Ring(c), _) => c.unwatch_recv(oper),
             (Flavor::List(c), _) => c.unwatch_recv(oper),
@@ -272,7 +300,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
                 }
             }
             (Flavor::Hchan(c), Some(Parked::Hchan(sudog))) => {
-                c.select_dequeue_recv(sudog);
+                c.select_dequeue_recv(held, sudog);
                 if won {
                     self.result = Some(if sudog.success() {
                         // SAFETY: the sender that won us dequeued our sudog
@@ -292,6 +320,14 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
 
     fn next_due(&self) -> Option<Instant> {
         next_due(self.flavor())
+    }
+
+    fn hchan(&self) -> Option<*const ()> {
+        hchan_of(self.flavor())
+    }
+
+    fn lock_hchan(&self) -> Option<Box<dyn HeldLock + 'a>> {
+        lock_hchan(self.flavor())
     }
 
     fn take_outcome(&mut self) -> Outcome {
@@ -348,7 +384,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         can_send(self.flavor())
     }
 
-    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+    fn register(&mut self, held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
         debug_assert_eq!(mode, Mode::Complete, "select! never only observes");
         let flavor = self.flavor();
         match flavor {
@@ -377,7 +413,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
                 let msg = self.msg();
                 let sudog = Parked::hchan(&mut self.parked);
                 // SAFETY: as above.
-                match unsafe { c.select_enqueue_send(sudog, msg, oper, cx) } {
+                match unsafe { c.select_enqueue_send(held, sudog, msg, oper, cx) } {
                     Ok(()) => Wait::Listed,
                     Err((why, msg)) => {
                         self.msg = Some(msg);
@@ -394,7 +430,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         }
     }
 
-    fn unregister(&mut self, oper: Operation, won: bool) -> bool {
+    fn unregister(&mut self, held: Held<'_, 'a>, oper: Operation, won: bool) -> bool {
         match (self.flavor(), &self.parked) {
             (Flavor::Ring(c), _) => c.unwatch_send(oper),
             (Flavor::Zero(c), Some(Parked::Zero(packet))) => {
@@ -412,7 +448,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
                 debug_assert!(self.msg.is_some(), "an unselected sender keeps its message");
             }
             (Flavor::Hchan(c), Some(Parked::Hchan(sudog))) => {
-                c.select_dequeue_send(sudog);
+                c.select_dequeue_send(held, sudog);
                 // SAFETY: the sudog is unlinked now: by us under the lock,
                 // or by a peer that completed us or gave the value back.
                 let left = unsafe { sudog.take() };
@@ -435,6 +471,14 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
 
     fn next_due(&self) -> Option<Instant> {
         None
+    }
+
+    fn hchan(&self) -> Option<*const ()> {
+        hchan_of(self.flavor())
+    }
+
+    fn lock_hchan(&self) -> Option<Box<dyn HeldLock + 'a>> {
+        lock_hchan(self.flavor())
     }
 
     fn take_outcome(&mut self) -> Outcome {
@@ -477,7 +521,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         can_send(self.flavor())
     }
 
-    fn register(&mut self, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+    fn register(&mut self, _held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
         match (self.flavor(), mode) {
             (Flavor::Ring(c), Mode::Complete) => {
                 if c.watch_send(oper, cx) {
@@ -494,7 +538,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         }
     }
 
-    fn unregister(&mut self, oper: Operation, _won: bool) -> bool {
+    fn unregister(&mut self, _held: Held<'_, 'a>, oper: Operation, _won: bool) -> bool {
         if let Flavor::Ring(c) = self.flavor() {
             c.unwatch_send(oper);
         }

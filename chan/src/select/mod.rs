@@ -27,6 +27,7 @@ use crate::context::{Context, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
 use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
+use crate::hchan::HeldLock;
 
 /// The longest a select sleeps before looking again at a case its channel
 /// cannot wake (see `Wait::Poll`).
@@ -265,10 +266,13 @@ fn park_on_cases<'a>(
     let mut wake_at = deadline;
     let mut polling = false;
     let mut ready = false;
+    // Go's `sellock`: an hchan-only select queues every sudog with all its
+    // channels locked (empty for any other select: each case locks alone).
+    let mut held = lock_all_hchans(cases, mode);
     for &pos in order {
         let case = &mut cases[pos].1;
         let oper = case.oper();
-        match case.register(oper, cx, mode) {
+        match case.register(held_for(&mut held, &**case), oper, cx, mode) {
             Wait::Listed => listed.push((pos, oper)),
             Wait::Poll => polling = true,
             Wait::Nothing => {}
@@ -281,6 +285,8 @@ fn park_on_cases<'a>(
             wake_at = Some(wake_at.map_or(due, |w| w.min(due)));
         }
     }
+    // Go's `selunlock`.
+    drop(held);
     if polling {
         let at = Instant::now() + *poll;
         wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
@@ -294,14 +300,18 @@ fn park_on_cases<'a>(
     let sel = cx.wait_until(wake_at, true);
     let mut won = None;
     let mut woke = None;
+    // Go's pass 3, again under all the locks for an hchan-only select.
+    let mut held = if listed.is_empty() { Vec::new() } else { lock_all_hchans(cases, mode) };
     for (pos, oper) in listed {
         let selected = sel == Selected::Operation(oper);
-        if cases[pos].1.unregister(oper, selected) {
+        let case = &mut cases[pos].1;
+        if case.unregister(held_for(&mut held, &**case), oper, selected) {
             won = Some(pos);
         } else if selected {
             woke = Some(pos);
         }
     }
+    drop(held);
     if let Selected::Operation(oper) = sel {
         // A ring or list case that found itself ready while registering was
         // unlisted at once, but may still have been notified meanwhile.
@@ -310,6 +320,35 @@ fn park_on_cases<'a>(
         }
     }
     Round { won, woke, saw_ready: ready }
+}
+
+/// For a select whose cases all queue sudogs on hchan channels: every
+/// channel's lock, taken in address order (Go's `lockorder`) so that two
+/// such selects never deadlock. Empty for any other select, whose cases
+/// lock their channels one at a time.
+fn lock_all_hchans<'a>(cases: &[(usize, Box<dyn Case<'a> + 'a>)], mode: Mode) -> Vec<Box<dyn HeldLock + 'a>> {
+    if mode != Mode::Complete {
+        return Vec::new();
+    }
+    let mut chans = Vec::with_capacity(cases.len());
+    for (pos, (_, case)) in cases.iter().enumerate() {
+        match case.hchan() {
+            Some(chan) => chans.push((chan as usize, pos)),
+            None => return Vec::new(),
+        }
+    }
+    chans.sort_unstable();
+    chans.dedup_by_key(|(chan, _)| *chan);
+    chans.into_iter().filter_map(|(_, pos)| cases[pos].1.lock_hchan()).collect()
+}
+
+/// The held lock of `case`'s channel, if the select holds its locks.
+fn held_for<'g, 'a>(
+    held: &'g mut [Box<dyn HeldLock + 'a>],
+    case: &dyn Case<'a>,
+) -> Option<&'g mut (dyn HeldLock + 'a)> {
+    let chan = case.hchan()?;
+    held.iter_mut().find(|h| h.chan() == chan).map(|h| &mut **h)
 }
 
 /// Shuffles `order` (Fisher-Yates) with a per-thread xorshift generator,

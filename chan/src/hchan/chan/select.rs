@@ -13,16 +13,43 @@
 //! by the select's case, which stays put until the case is unlinked again,
 //! so the waitq invariant ("a linked sudog is alive") holds.
 //!
-//! Where Go differs: Go locks every channel of the select at once, in
-//! address order, and queues all sudogs under those locks. We take each
-//! channel's lock in turn (as crossbeam does); the shared context's CAS
-//! decides the winner, so no global order is needed, and no two locks are
-//! ever held together, so no lock order is needed either.
+//! Locking: a select whose cases are all on hchan channels does as Go's
+//! `sellock`: it takes every channel's lock in address order (its
+//! `lockorder`), queues all its sudogs, and unlocks; pass 3 relocks them all
+//! the same way. [`HeldLock`] carries those locks. A select that mixes in
+//! other flavors takes each channel's lock in turn instead (as crossbeam
+//! does); the shared context's CAS decides the winner either way.
 
-use super::{HChan, Sudog};
+use super::{HChan, Locked, Sudog};
 use crate::context::{Context, Operation};
 use crate::sync::atomic::Ordering;
-use crate::sync::UnsafeCell;
+use crate::sync::{MutexGuard, UnsafeCell};
+
+/// One channel's lock, held by a select that locks all its channels at
+/// once (Go's `sellock`). Type-erased, so that one select can hold the
+/// locks of channels of different element types; only the cases of the
+/// channel it belongs to (checked by `chan`) look inside.
+pub(crate) trait HeldLock {
+    /// The channel whose lock this is.
+    fn chan(&self) -> *const ();
+    /// The state the lock guards, as an untyped pointer.
+    fn state(&mut self) -> *mut ();
+}
+
+struct Held<'a, T> {
+    chan: *const (),
+    guard: MutexGuard<'a, Locked<T>>,
+}
+
+impl<T> HeldLock for Held<'_, T> {
+    fn chan(&self) -> *const () {
+        self.chan
+    }
+
+    fn state(&mut self) -> *mut () {
+        &mut *self.guard as *mut Locked<T> as *mut ()
+    }
+}
 
 /// What queuing a select case did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +93,26 @@ impl<T> SelectSudog<T> {
 }
 
 impl<T> HChan<T> {
+    /// Takes this channel's lock for a select that locks several channels.
+    pub(crate) fn lock_for_select(&self) -> Box<dyn HeldLock + '_> {
+        Box::new(Held { chan: self.id(), guard: self.lock() })
+    }
+
+    /// Runs `f` under this channel's lock: the one in `held` if the caller
+    /// holds it already, else taken here.
+    fn with_lock<R>(&self, held: Option<&mut (dyn HeldLock + '_)>, f: impl FnOnce(&mut Locked<T>) -> R) -> R {
+        match held {
+            Some(held) => {
+                assert_eq!(held.chan(), self.id(), "a select passed another channel's lock");
+                // SAFETY: `held` is a `Held<T>` of this very channel (checked
+                // above; a channel has one element type), so its state is our
+                // `Locked<T>`, guarded by a lock the caller holds for us.
+                f(unsafe { &mut *(held.state() as *mut Locked<T>) })
+            }
+            None => f(&mut self.lock()),
+        }
+    }
+
     /// Whether `chanrecv` would not block now (ignoring the caller's own
     /// parked senders, which cannot be its partner).
     pub(crate) fn can_recv_now(&self) -> bool {
@@ -92,24 +139,26 @@ impl<T> HChan<T> {
     /// returned or a peer selected the context with `oper`.
     pub(crate) unsafe fn select_enqueue_recv(
         &self,
+        held: Option<&mut (dyn HeldLock + '_)>,
         slot: &mut SelectSudog<T>,
         oper: Operation,
         cx: &Context,
     ) -> Enqueue {
-        let mut c = self.lock();
-        if self.closed.load(Ordering::Relaxed)
-            || self.qcount.load(Ordering::Relaxed) > 0
-            || c.sendq.has_waiter_of_other_thread()
-        {
-            return Enqueue::Ready;
-        }
-        if !c.sendq.is_empty() {
-            return Enqueue::OwnOpposite;
-        }
-        let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
-        // SAFETY: the caller keeps `slot` in place until it is unlinked.
-        unsafe { c.recvq.enqueue(sg) };
-        Enqueue::Queued
+        self.with_lock(held, |c| {
+            if self.closed.load(Ordering::Relaxed)
+                || self.qcount.load(Ordering::Relaxed) > 0
+                || c.sendq.has_waiter_of_other_thread()
+            {
+                return Enqueue::Ready;
+            }
+            if !c.sendq.is_empty() {
+                return Enqueue::OwnOpposite;
+            }
+            let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
+            // SAFETY: the caller keeps `slot` in place until it is unlinked.
+            unsafe { c.recvq.enqueue(sg) };
+            Enqueue::Queued
+        })
     }
 
     /// Queues a sending case with `msg` in its `elem` on `sendq`, unless a
@@ -120,45 +169,45 @@ impl<T> HChan<T> {
     /// As `select_enqueue_recv`.
     pub(crate) unsafe fn select_enqueue_send(
         &self,
+        held: Option<&mut (dyn HeldLock + '_)>,
         slot: &mut SelectSudog<T>,
         msg: T,
         oper: Operation,
         cx: &Context,
     ) -> Result<(), (Enqueue, T)> {
-        let mut c = self.lock();
-        if self.closed.load(Ordering::Relaxed)
-            || c.recvq.has_waiter_of_other_thread()
-            || self.dataqsiz.is_none()
-            || self.qcount.load(Ordering::Relaxed) < c.buf.size()
-        {
-            return Err((Enqueue::Ready, msg));
-        }
-        if !c.recvq.is_empty() {
-            return Err((Enqueue::OwnOpposite, msg));
-        }
-        // SAFETY: the sudog is not linked, so `elem` is ours alone.
-        slot.elem.with_mut(|p| unsafe { *p = Some(msg) });
-        let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
-        // SAFETY: the caller keeps `slot` in place until it is unlinked.
-        unsafe { c.sendq.enqueue(sg) };
-        Ok(())
+        self.with_lock(held, |c| {
+            if self.closed.load(Ordering::Relaxed)
+                || c.recvq.has_waiter_of_other_thread()
+                || self.dataqsiz.is_none()
+                || self.qcount.load(Ordering::Relaxed) < c.buf.size()
+            {
+                return Err((Enqueue::Ready, msg));
+            }
+            if !c.recvq.is_empty() {
+                return Err((Enqueue::OwnOpposite, msg));
+            }
+            // SAFETY: the sudog is not linked, so `elem` is ours alone.
+            slot.elem.with_mut(|p| unsafe { *p = Some(msg) });
+            let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
+            // SAFETY: the caller keeps `slot` in place until it is unlinked.
+            unsafe { c.sendq.enqueue(sg) };
+            Ok(())
+        })
     }
 
     /// Go's pass 3 for a receiving case: unlinks its sudog if still queued.
-    pub(crate) fn select_dequeue_recv(&self, slot: &SelectSudog<T>) {
+    pub(crate) fn select_dequeue_recv(&self, held: Option<&mut (dyn HeldLock + '_)>, slot: &SelectSudog<T>) {
         if let Some(sg) = &slot.sg {
-            let mut c = self.lock();
             // SAFETY: `sg` was enqueued on this channel's `recvq`.
-            unsafe { c.recvq.remove(sg) };
+            self.with_lock(held, |c| unsafe { c.recvq.remove(sg) });
         }
     }
 
     /// Go's pass 3 for a sending case: unlinks its sudog if still queued.
-    pub(crate) fn select_dequeue_send(&self, slot: &SelectSudog<T>) {
+    pub(crate) fn select_dequeue_send(&self, held: Option<&mut (dyn HeldLock + '_)>, slot: &SelectSudog<T>) {
         if let Some(sg) = &slot.sg {
-            let mut c = self.lock();
             // SAFETY: `sg` was enqueued on this channel's `sendq`.
-            unsafe { c.sendq.remove(sg) };
+            self.with_lock(held, |c| unsafe { c.sendq.remove(sg) });
         }
     }
 }
