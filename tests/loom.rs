@@ -1,4 +1,4 @@
-//! loom models of the default flavor's lock-free cores.
+//! loom models of the default flavor's lock-free cores, and of select.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test --release --test loom`.
 //! Under `--cfg loom` the channel's atomics, cells, locks and parking come
@@ -186,5 +186,62 @@ fn list_blocking_recv_with_two_senders() {
         assert_eq!(got, [1, 2, 10]);
         a.join();
         b.join();
+    });
+}
+
+/// A select over two rendezvous channels, each with a blocked sender:
+/// the select takes exactly one message, the other stays for a plain recv.
+#[test]
+fn select_over_two_rendezvous_senders() {
+    model(|| {
+        let (sa, ra) = chan::bounded::<u32>(0);
+        let (sb, rb) = chan::bounded::<u32>(0);
+        let ta = spawn(move || sa.send(1).is_ok());
+        let tb = spawn(move || sb.send(2).is_ok());
+        let first = chan::select_biased! {
+            recv(ra) -> v => v.unwrap(),
+            recv(rb) -> v => v.unwrap(),
+        };
+        let second = if first == 1 { rb.recv().unwrap() } else { ra.recv().unwrap() };
+        assert_eq!(first + second, 3);
+        assert!(ta.join() && tb.join());
+    });
+}
+
+/// hchan: the select queues a sudog on both channels (under both locks,
+/// in address order); the sender wins one and the select dequeues the other
+/// (pass 3). One sender only: loom wakes a thread blocked on a mutex when
+/// it is unparked, so a peer's late unpark landing while the select waits
+/// for another sender's lock in pass 3 breaks the model though std is fine.
+#[test]
+fn select_over_hchan_with_one_sender() {
+    model(|| {
+        let (sa, ra) = chan::hchan::bounded::<u32>(0);
+        let (sb, rb) = chan::hchan::bounded::<u32>(0);
+        let ta = spawn(move || sa.send(1).is_ok());
+        let got = chan::select_biased! {
+            recv(rb) -> _ => 0,
+            recv(ra) -> v => v.unwrap(),
+        };
+        assert_eq!(got, 1);
+        assert!(ta.join());
+        assert_eq!(chan::hchan::probe(&sb).map(|p| p.recvq), Some(0));
+    });
+}
+
+/// A select parked on a ring channel and a rendezvous channel is woken by
+/// the ring's notify (no lost wake-up across the register/re-check race).
+#[test]
+fn select_woken_by_ring_send() {
+    model(|| {
+        let (s, r) = chan::bounded::<u32>(1);
+        let (_zs, zr) = chan::bounded::<u32>(0);
+        let t = spawn(move || s.send(7).is_ok());
+        let got = chan::select_biased! {
+            recv(zr) -> _ => 0,
+            recv(r) -> v => v.unwrap(),
+        };
+        assert_eq!(got, 7);
+        assert!(t.join());
     });
 }
