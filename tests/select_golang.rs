@@ -99,9 +99,11 @@ fn prime_sieve() {
 fn timeout_pattern() {
     for (name, make) in FLAVORS {
         let (s, r) = make(1);
+        let (go_s, go_r) = make(0);
+        // A producer that is slow for sure: it sends only when told to.
         let slow = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(200));
-            let _ = s.send(1);
+            go_r.recv().unwrap();
+            s.send(1).unwrap();
         });
         let start = Instant::now();
         let timed_out = select! {
@@ -109,8 +111,9 @@ fn timeout_pattern() {
             recv(chan::after(Duration::from_millis(20))) -> _ => true,
         };
         assert!(timed_out, "{name}");
-        assert!(start.elapsed() < Duration::from_millis(200), "{name}");
+        assert!(start.elapsed() >= Duration::from_millis(20), "{name}");
 
+        go_s.send(0).unwrap();
         let got = select! {
             recv(r) -> v => v.ok(),
             recv(chan::after(Duration::from_secs(10))) -> _ => None,

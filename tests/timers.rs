@@ -31,12 +31,13 @@ fn at_in_the_past_is_ready_at_once() {
 
 #[test]
 fn tick_delivers_periodically_and_does_not_queue() {
-    let r = chan::tick(5 * MS);
+    let r = chan::tick(20 * MS);
     let a = r.recv().unwrap();
     let b = r.recv().unwrap();
-    assert!(b >= a + 5 * MS);
-    std::thread::sleep(30 * MS);
-    // Several periods passed, but only one tick waits.
+    assert!(b >= a + 20 * MS);
+    std::thread::sleep(100 * MS);
+    // Several periods passed, but only one tick waits (the next is due a
+    // full period after this one is taken).
     assert!(r.try_recv().is_ok());
     assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
 }
@@ -68,15 +69,17 @@ fn a_select_wakes_for_a_timer_case() {
 #[test]
 fn tick_in_a_select_loop() {
     let ticker = chan::tick(2 * MS);
-    let stop = chan::after(40 * MS);
-    let mut ticks = 0;
-    loop {
+    let (_s, idle) = chan::hchan::bounded::<i32>(0);
+    let give_up = chan::after(Duration::from_secs(10));
+    let mut ticks = Vec::new();
+    while ticks.len() < 5 {
         select! {
-            recv(ticker) -> _ => ticks += 1,
-            recv(stop) -> _ => break,
+            recv(ticker) -> t => ticks.push(t.unwrap()),
+            recv(idle) -> _ => unreachable!(),
+            recv(give_up) -> _ => panic!("only {} ticks in 10 s at a 2 ms period", ticks.len()),
         }
     }
-    assert!(ticks >= 5, "only {ticks} ticks in 40 ms at a 2 ms period");
+    assert!(ticks.windows(2).all(|w| w[1] >= w[0] + 2 * MS), "ticks closer than the period");
 }
 
 #[test]
