@@ -6,7 +6,8 @@
 //! flavor, `chan::hchan`, crossbeam-channel, flume, kanal and
 //! `std::sync::mpsc`, then again with every thread pinned to one core. It
 //! prints markdown tables (ns per message, ratio to crossbeam-channel, the
-//! geometric mean of those ratios, pinned/unpinned ratios, and the memory an
+//! geometric mean of those ratios, pinned/unpinned ratios (the pinned pass
+//! is a child process restricted to CPU 0, like `taskset -c 0`), the memory an
 //! empty channel and each buffered message take), adds Go's native channels
 //! when `go` is installed (`benches/go/main.go`), and writes one SVG chart
 //! per scenario into `docs/bench/`.
@@ -497,7 +498,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// Pins the calling thread (and so every thread it spawns later) to CPU 0,
-/// as `taskset -c 0` would.
+/// as `taskset -c 0` would; called first thing in the pinned child.
 fn pin_to_cpu0() -> bool {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
     // sched_setaffinity only read and write that local set.
@@ -508,9 +509,49 @@ fn pin_to_cpu0() -> bool {
     }
 }
 
+/// Runs the measurements again in a child process pinned to CPU 0 from its
+/// first instruction, as `taskset -c 0` would start it: the libraries then
+/// see a one-CPU process, as they would in production under such a mask.
+fn pinned_pass(cfg: &Config) -> Result<Results, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .env(PINNED_CHILD, "1")
+        .env("COMPARE_RUNS", cfg.runs.to_string())
+        .env("COMPARE_MESSAGES", cfg.messages.to_string())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("pinned child failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let mut results = Results::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if let [lib, scenario, cap, ns] = f[..] {
+            let scenario = SCENARIOS.into_iter().find(|s| scenario_name(*s) == scenario).ok_or("bad scenario")?;
+            let ns: f64 = ns.parse().map_err(|_| format!("bad line {line:?}"))?;
+            results.insert((lib.to_string(), scenario, cap.to_string()), ns);
+        }
+    }
+    Ok(results)
+}
+
+const PINNED_CHILD: &str = "COMPARE_PINNED_CHILD";
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken from argv.
     let cfg = Config { runs: env_usize("COMPARE_RUNS", 3), messages: env_usize("COMPARE_MESSAGES", 200_000) };
+    if std::env::var_os(PINNED_CHILD).is_some() {
+        if !pin_to_cpu0() {
+            eprintln!("sched_setaffinity failed");
+            std::process::exit(1);
+        }
+        let mut results = Results::new();
+        measure_all(&cfg, &mut results);
+        for ((lib, scenario, cap), ns) in results {
+            println!("{lib}\t{}\t{cap}\t{ns}", scenario_name(scenario));
+        }
+        return;
+    }
     let cores = thread::available_parallelism().map_or(0, |n| n.get());
     let svg_dir =
         std::env::var("COMPARE_SVG_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/bench").into());
@@ -552,12 +593,13 @@ fn main() {
     if env_usize("COMPARE_PINNED", 1) == 0 {
         return;
     }
-    if !pin_to_cpu0() {
-        println!("Pinned pass skipped: sched_setaffinity failed.");
-        return;
-    }
-    let mut pinned = Results::new();
-    measure_all(&cfg, &mut pinned);
+    let pinned = match pinned_pass(&cfg) {
+        Ok(pinned) => pinned,
+        Err(why) => {
+            println!("Pinned pass skipped: {why}");
+            return;
+        }
+    };
     let rust_libs = self::libs();
     println!("\n## Every thread pinned to CPU 0\n\nCells: ns per message (pinned / unpinned).\n");
     println!("{}", pinned_ratio_table(&results, &pinned, &rust_libs));
