@@ -189,6 +189,33 @@ fn list_blocking_recv_with_two_senders() {
     });
 }
 
+#[test]
+fn list_sender_helps_a_stalled_block_installer() {
+    // Four messages from two senders cross the first (3-slot) block. When
+    // the sender of the last slot is preempted between its claim and moving
+    // `tail`, the other sender must finish the move for it, not wait.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let (s, r) = chan::unbounded();
+        let s2 = s.clone();
+        let a = spawn(move || {
+            // The third send takes the block's last slot: `a` moves `tail`.
+            for v in 1..=3 {
+                s.send(v).unwrap();
+            }
+        });
+        let b = spawn(move || s2.send(11).unwrap());
+        let got = drain_with_try_recv(&r);
+        let from_a: Vec<u32> = got.iter().copied().filter(|&v| v < 10).collect();
+        let from_b: Vec<u32> = got.iter().copied().filter(|&v| v > 10).collect();
+        assert_eq!(from_a, [1, 2, 3]);
+        assert_eq!(from_b, [11]);
+        a.join();
+        b.join();
+    });
+}
+
 /// A select over two rendezvous channels, each with a blocked sender:
 /// the select takes exactly one message, the other stays for a plain recv.
 #[test]

@@ -233,8 +233,9 @@ impl Context {
 /// at once loses badly on hand-offs. Spinning for long burns a core that
 /// another thread may need when threads outnumber cores; yielding does not
 /// (the scheduler runs whoever is ready, and an idle core returns at once).
-/// So: spin up to [`SPIN_STEPS`] doublings (about 1-3 µs), then yield until
-/// [`YIELD_BUDGET`] has passed since the first yield, then give up (park).
+/// So: spin up to [`SPIN_STEPS`] doublings (about 1-3 µs; skipped when the
+/// process may use only one CPU), then yield until [`YIELD_BUDGET`] has
+/// passed since the first yield, then give up (park).
 pub(crate) struct Patience {
     step: u32,
     #[cfg_attr(loom, allow(dead_code))]
@@ -265,7 +266,7 @@ impl Patience {
         }
         #[cfg(not(loom))]
         {
-            if self.step < SPIN_STEPS {
+            if self.step < SPIN_STEPS && spinning_can_help() {
                 for _ in 0..1u32 << self.step {
                     std::hint::spin_loop();
                 }
@@ -279,6 +280,24 @@ impl Patience {
             std::thread::yield_now();
             true
         }
+    }
+}
+
+/// Whether this process may run on more than one CPU. On one CPU (say,
+/// under `taskset -c 0`) the thread we wait for cannot run while we spin,
+/// so `Patience` goes straight to yielding. Read once; the affinity mask a
+/// process starts with rarely changes.
+#[cfg(not(loom))]
+fn spinning_can_help() -> bool {
+    use std::sync::atomic::AtomicU8;
+    static CPUS: AtomicU8 = AtomicU8::new(0); // 0: not yet known, 1: one, 2: several
+    match CPUS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => {
+            let several = std::thread::available_parallelism().map_or(true, |n| n.get() > 1);
+            CPUS.store(if several { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
+            several
+        }
+        known => known == 2,
     }
 }
 

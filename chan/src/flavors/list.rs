@@ -13,16 +13,17 @@
 //!
 //! # Freeing blocks
 //!
-//! A block is freed as soon as every one of its slots has been *finished*
-//! (read, or given up, see below), by whichever thread finishes last. The
-//! receiver that finishes the last slot starts `destroy`, which walks the
-//! other slots: a slot not yet finished gets a `DESTROY` bit and the walk
-//! stops; the thread that later finishes that slot sees the bit and carries
-//! on from the next slot. So exactly one thread frees each block, after no
-//! thread can touch it again: nobody reaches a block except through a slot
-//! it claimed, and nothing ever dereferences a block before a successful
-//! claim. Whatever is still linked when the channel is dropped is freed by
-//! `Drop`.
+//! A block is retired as soon as every one of its slots has been
+//! *finished* (read, or given up, see below), by whichever thread finishes
+//! last. The receiver that finishes the last slot starts `destroy`, which
+//! walks the other slots: a slot not yet finished gets a `DESTROY` bit and
+//! the walk stops; the thread that later finishes that slot sees the bit and
+//! carries on from the next slot. So exactly one thread retires each block,
+//! after no claim can reach it again: receivers and writing senders never
+//! dereference a block before a successful claim. The one exception is a
+//! sender helping to move `tail` (below), which is why retiring defers the
+//! free through crossbeam-epoch. Whatever is still linked when the channel
+//! is dropped is freed by `Drop`.
 //!
 //! # Never waiting on a half-finished peer
 //!
@@ -35,8 +36,12 @@
 //! itself if the sender has not yet done so, so receivers never wait on the
 //! block hand-over either. Receivers that see `head` parked on the block-end
 //! offset report "empty"; the receiver moving `head` on notifies waiters.
-//! Senders that see `tail` at a block end wait (a few instructions) for the
-//! sender that is linking the next block.
+//! Senders that see `tail` at a block end *help*: they link the next block
+//! if needed and move `tail` on themselves (each step a forward-only CAS),
+//! instead of waiting for the sender that claimed the block's last slot.
+//! Helping needs a pointer to a block no claim protects, so block frees go
+//! through crossbeam-epoch and helpers pin it; the fast path never pins
+//! (one pin per retired block, one per help).
 
 use std::mem::MaybeUninit;
 use std::ptr;
@@ -73,6 +78,9 @@ struct Slot<T> {
 
 struct Block<T> {
     next: AtomicPtr<Block<T>>,
+    /// Slot counter (position >> SHIFT) of the first slot; written before
+    /// the block is published and never again.
+    start: usize,
     slots: [Slot<T>; BLOCK_CAP],
 }
 
@@ -80,6 +88,7 @@ impl<T> Block<T> {
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
+            start: 0,
             slots: std::array::from_fn(|_| Slot {
                 msg: UnsafeCell::new(MaybeUninit::uninit()),
                 state: AtomicUsize::new(0),
@@ -99,7 +108,10 @@ impl<T> Block<T> {
         if !current.is_null() {
             return current;
         }
-        let new = Box::into_raw(spare.take().unwrap_or_else(Block::new));
+        let mut new = spare.take().unwrap_or_else(Block::new);
+        // SAFETY: live, per the contract; `start` never changes.
+        new.start = unsafe { (*this).start } + LAP;
+        let new = Box::into_raw(new);
         match next.compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => new,
             Err(current) => {
@@ -132,8 +144,35 @@ impl<T> Block<T> {
             }
         }
         // SAFETY: every slot is finished, so no thread holds a claim on the
-        // block and none can reach it again: we free it exactly once.
-        drop(unsafe { Box::from_raw(this) });
+        // block and none can reach it through a claim again; we retire it
+        // exactly once.
+        unsafe { Block::retire(this) };
+    }
+
+    /// Frees a block no claim can reach any more, once no sender that may
+    /// be helping to move `tail` (see `Channel::help_advance_tail`) can
+    /// still hold a pointer to it: the free is deferred through
+    /// crossbeam-epoch, and helpers pin the epoch.
+    ///
+    /// # Safety
+    /// Called once per block, after its last slot is finished.
+    unsafe fn retire(this: *mut Block<T>) {
+        #[cfg(not(loom))]
+        {
+            let guard = crossbeam_epoch::pin();
+            // SAFETY: the block is unreachable for new readers (it is behind
+            // `head`, and `tail` left it before its last slot could be
+            // written), the only late readers are pinned helpers, which the
+            // epoch waits for; the block holds no live message, so freeing
+            // it on whichever thread collects the garbage drops no `T`.
+            unsafe { guard.defer_unchecked(move || drop(Box::from_raw(this))) };
+        }
+        #[cfg(loom)]
+        {
+            // loom models are tiny; their few blocks are leaked rather than
+            // modelling the epoch collector.
+            let _ = this;
+        }
     }
 
     /// Marks slot `offset` finished and frees the block if it was the last.
@@ -220,9 +259,11 @@ impl<T> Channel<T> {
             }
             let offset = (tail >> SHIFT) % LAP;
             if offset == BLOCK_CAP {
-                // The sender of this block's last slot is linking the next
-                // block; it is a handful of instructions away.
-                backoff.snooze();
+                // The sender of this block's last slot is moving `tail` to
+                // the next block. Help it instead of waiting for it: it may
+                // have been descheduled right there.
+                self.help_advance_tail(tail, &mut spare);
+                backoff.spin();
                 tail = self.tail.index.load(Ordering::Acquire);
                 block = self.tail.block.load(Ordering::Acquire);
                 continue;
@@ -234,7 +275,9 @@ impl<T> Channel<T> {
             }
             if block.is_null() {
                 // The very first send installs the first block.
-                let new = Box::into_raw(spare.take().unwrap_or_else(Block::new));
+                let mut first = spare.take().unwrap_or_else(Block::new);
+                first.start = 0;
+                let new = Box::into_raw(first);
                 match self.tail.block.compare_exchange(block, new, Ordering::Release, Ordering::Relaxed) {
                     Ok(_) => {
                         self.head.block.store(new, Ordering::Release);
@@ -257,9 +300,7 @@ impl<T> Channel<T> {
                         // (which a fast receiver may have linked already).
                         // SAFETY: our slot is claimed and unfinished, so the
                         // block is live.
-                        let next = unsafe { Block::next_or_link(block, &mut spare) };
-                        self.tail.block.store(next, Ordering::Release);
-                        self.tail.index.fetch_add(1 << SHIFT, Ordering::Release);
+                        unsafe { self.advance_tail(block, new_tail, &mut spare) };
                     }
                     // SAFETY: we own slot `offset` of a live block.
                     return unsafe { self.write(block, offset, msg) };
@@ -270,6 +311,69 @@ impl<T> Channel<T> {
                     backoff.spin();
                 }
             }
+        }
+    }
+
+    /// Moves `tail` from the end of `block` to the next block: links the
+    /// next block if nobody has, points `tail.block` at it, then steps
+    /// `tail.index` off the block-end offset (keeping the closed mark).
+    /// Idempotent, so the sender of the last slot and any number of helpers
+    /// may run it at once; each step is a CAS that only moves forward.
+    ///
+    /// # Safety
+    /// `block` is live and is the block whose end `end` (a `tail` value at a
+    /// block-end offset) denotes.
+    unsafe fn advance_tail(&self, block: *mut Block<T>, end: usize, spare: &mut Option<Box<Block<T>>>) {
+        // SAFETY: live, per the contract.
+        let next = unsafe { Block::next_or_link(block, spare) };
+        // Fails only if someone already moved `tail.block` on; the Acquire
+        // of a failure still makes that newer pointer visible to us, so the
+        // index step below publishes a block pointer at least as new.
+        let _ = self.tail.block.compare_exchange(block, next, Ordering::AcqRel, Ordering::Acquire);
+        self.step_tail_off_block_end(end);
+    }
+
+    /// Steps `tail.index` from the block end `end` to the next block's first
+    /// slot, unless someone already did.
+    fn step_tail_off_block_end(&self, end: usize) {
+        let mut current = self.tail.index.load(Ordering::Acquire);
+        while current & !MARK_BIT == end & !MARK_BIT {
+            match self.tail.index.compare_exchange_weak(
+                current,
+                current + (1 << SHIFT),
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// A sender found `tail` (the value `tail`) on a block end: finish the
+    /// move to the next block on behalf of the sender that claimed the last
+    /// slot, so that no sender ever waits for a descheduled one.
+    #[cold]
+    fn help_advance_tail(&self, tail: usize, spare: &mut Option<Box<Block<T>>>) {
+        // Pin before loading the block pointer: a block is freed through the
+        // epoch, so one loaded while pinned stays allocated until we unpin.
+        #[cfg(not(loom))]
+        let _guard = crossbeam_epoch::pin();
+        let block = self.tail.block.load(Ordering::Acquire);
+        if self.tail.index.load(Ordering::SeqCst) & !MARK_BIT != tail & !MARK_BIT || block.is_null() {
+            return; // Already moved on.
+        }
+        // While `tail.index` sits on this block end, `tail.block` is either
+        // the ending block or, if its sender got that far, the next one.
+        // SAFETY: loaded from `tail.block` while pinned, so allocated;
+        // `start` is immutable after publication.
+        let start = unsafe { (*block).start };
+        if start + BLOCK_CAP == tail >> SHIFT {
+            // SAFETY: `block` is the block ending at `tail`, and allocated
+            // (pinned); linking and moving only touch its `next` field.
+            unsafe { self.advance_tail(block, tail, spare) };
+        } else {
+            self.step_tail_off_block_end(tail);
         }
     }
 

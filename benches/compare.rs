@@ -1,0 +1,606 @@
+//! The comparison run: every library side by side in one process.
+//!
+//! `cargo bench --bench compare` runs the scenarios of crossbeam-channel's
+//! benchmark suite (`seq`, `spsc`, `mpsc`, `mpmc`) for `bounded(0)`,
+//! `bounded(1)`, `bounded(N)` and `unbounded`, for this crate's default
+//! flavor, `chan::hchan`, crossbeam-channel, flume, kanal and
+//! `std::sync::mpsc`, then again with every thread pinned to one core. It
+//! prints markdown tables (ns per message, ratio to crossbeam-channel, the
+//! geometric mean of those ratios, pinned/unpinned ratios (the pinned pass
+//! is a child process restricted to CPU 0, like `taskset -c 0`), the memory an
+//! empty channel and each buffered message take), adds Go's native channels
+//! when `go` is installed (`benches/go/main.go`), and writes one SVG chart
+//! per scenario into `docs/bench/`.
+//!
+//! Environment: `COMPARE_RUNS` (best of, default 3), `COMPARE_MESSAGES`
+//! (default 200000; `bounded(0)` uses a tenth), `COMPARE_PINNED=0` to skip
+//! the pinned pass, `COMPARE_SVG_DIR` (default `docs/bench`).
+//!
+//! Select scenarios (`select_rx`, `select_both`) join once `select` lands.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::thread;
+use std::time::Instant;
+
+/// Counts live heap bytes, for the memory table.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; the counter is a
+// plain atomic and never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const THREADS: usize = 4;
+const BOUNDED_N: usize = 1024;
+
+/// One channel library under test.
+trait Lib {
+    const NAME: &'static str;
+    type S: Clone + Send + 'static;
+    type R: Send + 'static;
+    fn make(cap: Option<usize>) -> (Self::S, Self::R);
+    fn send(s: &Self::S, v: usize);
+    fn recv(r: &Self::R) -> usize;
+    /// A second receiver on the same channel, if the library has MPMC.
+    fn clone_rx(r: &Self::R) -> Option<Self::R>;
+}
+
+macro_rules! lib {
+    ($ty:ident, $name:expr, $bounded:path, $unbounded:path, $s:ty, $r:ty) => {
+        struct $ty;
+        impl Lib for $ty {
+            const NAME: &'static str = $name;
+            type S = $s;
+            type R = $r;
+            fn make(cap: Option<usize>) -> (Self::S, Self::R) {
+                match cap {
+                    Some(n) => $bounded(n),
+                    None => $unbounded(),
+                }
+            }
+            fn send(s: &Self::S, v: usize) {
+                s.send(v).unwrap();
+            }
+            fn recv(r: &Self::R) -> usize {
+                r.recv().unwrap()
+            }
+            fn clone_rx(r: &Self::R) -> Option<Self::R> {
+                Some(r.clone())
+            }
+        }
+    };
+}
+
+lib!(Chan, "chan", chan::bounded, chan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
+lib!(Hchan, "chan::hchan", chan::hchan::bounded, chan::hchan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
+lib!(
+    Crossbeam,
+    "crossbeam",
+    crossbeam_channel::bounded,
+    crossbeam_channel::unbounded,
+    crossbeam_channel::Sender<usize>,
+    crossbeam_channel::Receiver<usize>
+);
+lib!(Flume, "flume", flume::bounded, flume::unbounded, flume::Sender<usize>, flume::Receiver<usize>);
+lib!(Kanal, "kanal", kanal::bounded, kanal::unbounded, kanal::Sender<usize>, kanal::Receiver<usize>);
+
+/// `std::sync::mpsc`: two sender types, and no MPMC.
+struct Std;
+
+#[derive(Clone)]
+enum StdSender {
+    Sync(std::sync::mpsc::SyncSender<usize>),
+    Async(std::sync::mpsc::Sender<usize>),
+}
+
+impl Lib for Std {
+    const NAME: &'static str = "std::mpsc";
+    type S = StdSender;
+    type R = std::sync::mpsc::Receiver<usize>;
+    fn make(cap: Option<usize>) -> (Self::S, Self::R) {
+        match cap {
+            Some(n) => {
+                let (s, r) = std::sync::mpsc::sync_channel(n);
+                (StdSender::Sync(s), r)
+            }
+            None => {
+                let (s, r) = std::sync::mpsc::channel();
+                (StdSender::Async(s), r)
+            }
+        }
+    }
+    fn send(s: &Self::S, v: usize) {
+        match s {
+            StdSender::Sync(s) => s.send(v).unwrap(),
+            StdSender::Async(s) => s.send(v).unwrap(),
+        }
+    }
+    fn recv(r: &Self::R) -> usize {
+        r.recv().unwrap()
+    }
+    fn clone_rx(_: &Self::R) -> Option<Self::R> {
+        None
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Scenario {
+    Seq,
+    Spsc,
+    Mpsc,
+    Mpmc,
+}
+
+const SCENARIOS: [Scenario; 4] = [Scenario::Seq, Scenario::Spsc, Scenario::Mpsc, Scenario::Mpmc];
+const CAPS: [Option<usize>; 4] = [Some(0), Some(1), Some(BOUNDED_N), None];
+
+fn scenario_name(s: Scenario) -> &'static str {
+    match s {
+        Scenario::Seq => "seq",
+        Scenario::Spsc => "spsc",
+        Scenario::Mpsc => "mpsc",
+        Scenario::Mpmc => "mpmc",
+    }
+}
+
+fn cap_name(cap: Option<usize>) -> String {
+    match cap {
+        Some(n) if n == BOUNDED_N => "bounded(N)".into(),
+        Some(n) => format!("bounded({n})"),
+        None => "unbounded".into(),
+    }
+}
+
+/// Runs one scenario once; None where the library or capacity lacks it.
+fn run_once<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> Option<f64> {
+    let (s, r) = L::make(cap);
+    let start = Instant::now();
+    match scenario {
+        Scenario::Seq => {
+            // One thread: fill up to the capacity, drain, repeat. A
+            // rendezvous channel cannot do this.
+            let chunk = match cap {
+                Some(0) => return None,
+                Some(n) => n.min(messages),
+                None => messages,
+            };
+            let mut done = 0;
+            while done < messages {
+                let n = chunk.min(messages - done);
+                for i in 0..n {
+                    L::send(&s, i);
+                }
+                for _ in 0..n {
+                    L::recv(&r);
+                }
+                done += n;
+            }
+        }
+        Scenario::Spsc => {
+            let h = thread::spawn(move || {
+                for i in 0..messages {
+                    L::send(&s, i);
+                }
+            });
+            for _ in 0..messages {
+                L::recv(&r);
+            }
+            h.join().unwrap();
+        }
+        Scenario::Mpsc => {
+            let per = messages / THREADS;
+            let hs: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let s = s.clone();
+                    thread::spawn(move || {
+                        for i in 0..per {
+                            L::send(&s, i);
+                        }
+                    })
+                })
+                .collect();
+            for _ in 0..per * THREADS {
+                L::recv(&r);
+            }
+            for h in hs {
+                h.join().unwrap();
+            }
+        }
+        Scenario::Mpmc => {
+            let per = messages / THREADS;
+            let rxs: Vec<L::R> = (0..THREADS).map(|_| L::clone_rx(&r)).collect::<Option<_>>()?;
+            let hs: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let s = s.clone();
+                    thread::spawn(move || {
+                        for i in 0..per {
+                            L::send(&s, i);
+                        }
+                    })
+                })
+                .collect();
+            let cs: Vec<_> = rxs
+                .into_iter()
+                .map(|r| {
+                    thread::spawn(move || {
+                        for _ in 0..per {
+                            L::recv(&r);
+                        }
+                    })
+                })
+                .collect();
+            for h in hs.into_iter().chain(cs) {
+                h.join().unwrap();
+            }
+        }
+    }
+    Some(start.elapsed().as_nanos() as f64 / messages as f64)
+}
+
+fn best_of<L: Lib>(scenario: Scenario, cap: Option<usize>, cfg: &Config) -> Option<f64> {
+    let messages = if cap == Some(0) { cfg.messages / 10 } else { cfg.messages };
+    (0..cfg.runs).map(|_| run_once::<L>(scenario, cap, messages)).try_fold(f64::INFINITY, |best, t| Some(best.min(t?)))
+}
+
+/// Bytes an empty channel takes, and bytes per buffered message.
+fn memory<L: Lib>(cap: Option<usize>) -> (isize, Option<f64>) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let (s, r) = L::make(cap);
+    let empty = LIVE.load(Ordering::Relaxed) - before;
+    let per_msg = match cap {
+        Some(0) => None,
+        _ => {
+            let k = cap.unwrap_or(1000).min(1000);
+            let filled_before = LIVE.load(Ordering::Relaxed);
+            for i in 0..k {
+                L::send(&s, i);
+            }
+            let grown = LIVE.load(Ordering::Relaxed) - filled_before;
+            Some((empty + grown) as f64 / k as f64)
+        }
+    };
+    drop((s, r));
+    (empty, per_msg)
+}
+
+struct Config {
+    runs: usize,
+    messages: usize,
+}
+
+/// (library, scenario, capacity) -> ns per message.
+type Results = BTreeMap<(String, Scenario, String), f64>;
+
+fn measure_all(cfg: &Config, results: &mut Results) {
+    fn one<L: Lib>(cfg: &Config, results: &mut Results) {
+        for scenario in SCENARIOS {
+            for cap in CAPS {
+                if let Some(ns) = best_of::<L>(scenario, cap, cfg) {
+                    results.insert((L::NAME.to_string(), scenario, cap_name(cap)), ns);
+                }
+            }
+        }
+    }
+    one::<Chan>(cfg, results);
+    one::<Hchan>(cfg, results);
+    one::<Crossbeam>(cfg, results);
+    one::<Flume>(cfg, results);
+    one::<Kanal>(cfg, results);
+    one::<Std>(cfg, results);
+}
+
+fn libs() -> Vec<&'static str> {
+    vec![Chan::NAME, Hchan::NAME, Crossbeam::NAME, Flume::NAME, Kanal::NAME, Std::NAME]
+}
+
+/// Go's channels on the same scenarios, if `go` is installed.
+fn measure_go(cfg: &Config, results: &mut Results) -> Result<(), String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/go");
+    let out = std::process::Command::new("go")
+        .args(["run", "main.go", &cfg.messages.to_string(), &cfg.runs.to_string(), &BOUNDED_N.to_string()])
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("`go` not runnable ({e}); install it with `apt-get install golang-go`"))?;
+    if !out.status.success() {
+        return Err(format!("go run failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let [scenario, cap, ns] = f[..] {
+            let scenario = match scenario {
+                "seq" => Scenario::Seq,
+                "spsc" => Scenario::Spsc,
+                "mpsc" => Scenario::Mpsc,
+                "mpmc" => Scenario::Mpmc,
+                _ => continue,
+            };
+            let ns: f64 = ns.parse().map_err(|e| format!("bad go output {line:?}: {e}"))?;
+            results.insert(("go".to_string(), scenario, cap.to_string()), ns);
+        }
+    }
+    Ok(())
+}
+
+fn table(results: &Results, libs: &[&str]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| scenario | capacity | {} |", libs.join(" | "));
+    let _ = writeln!(out, "| --- | --- |{}", " ---: |".repeat(libs.len()));
+    for scenario in SCENARIOS {
+        for cap in CAPS {
+            let cap = cap_name(cap);
+            let base = results.get(&("crossbeam".to_string(), scenario, cap.clone())).copied();
+            let cells: Vec<String> = libs
+                .iter()
+                .map(|lib| match (results.get(&(lib.to_string(), scenario, cap.clone())), base) {
+                    (Some(ns), Some(b)) => format!("{ns:.1} ({:.2})", ns / b),
+                    (Some(ns), None) => format!("{ns:.1}"),
+                    (None, _) => "n/a".to_string(),
+                })
+                .collect();
+            let _ = writeln!(out, "| {} | {cap} | {} |", scenario_name(scenario), cells.join(" | "));
+        }
+    }
+    let geo: Vec<String> = libs
+        .iter()
+        .map(|lib| {
+            let ratios: Vec<f64> = results
+                .iter()
+                .filter(|((l, _, _), _)| l == lib)
+                .filter_map(|((_, s, c), ns)| {
+                    results.get(&("crossbeam".to_string(), *s, c.clone())).map(|b| (ns / b).ln())
+                })
+                .collect();
+            if ratios.is_empty() {
+                "n/a".into()
+            } else {
+                format!("{:.2} ({} scenarios)", (ratios.iter().sum::<f64>() / ratios.len() as f64).exp(), ratios.len())
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "| geomean ratio to crossbeam | | {} |", geo.join(" | "));
+    out
+}
+
+fn pinned_ratio_table(unpinned: &Results, pinned: &Results, libs: &[&str]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| scenario | capacity | {} |", libs.join(" | "));
+    let _ = writeln!(out, "| --- | --- |{}", " ---: |".repeat(libs.len()));
+    for scenario in SCENARIOS {
+        for cap in CAPS {
+            let cap = cap_name(cap);
+            let cells: Vec<String> = libs
+                .iter()
+                .map(|lib| {
+                    let k = (lib.to_string(), scenario, cap.clone());
+                    match (pinned.get(&k), unpinned.get(&k)) {
+                        (Some(p), Some(u)) => format!("{p:.1} ({:.1}×)", p / u),
+                        _ => "n/a".into(),
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "| {} | {cap} | {} |", scenario_name(scenario), cells.join(" | "));
+        }
+    }
+    out
+}
+
+fn memory_table() -> String {
+    fn row<L: Lib>(out: &mut String) {
+        let cells: Vec<String> = CAPS
+            .iter()
+            .map(|&cap| {
+                let (empty, per) = memory::<L>(cap);
+                match per {
+                    Some(p) => format!("{empty} / {p:.1}"),
+                    None => format!("{empty} / n/a"),
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "| {} | {} |", L::NAME, cells.join(" | "));
+    }
+    let mut out = String::new();
+    let caps: Vec<String> = CAPS.iter().map(|&c| cap_name(c)).collect();
+    let _ = writeln!(out, "| library | {} |", caps.join(" | "));
+    let _ = writeln!(out, "| --- |{}", " ---: |".repeat(CAPS.len()));
+    row::<Chan>(&mut out);
+    row::<Hchan>(&mut out);
+    row::<Crossbeam>(&mut out);
+    row::<Flume>(&mut out);
+    row::<Kanal>(&mut out);
+    row::<Std>(&mut out);
+    out
+}
+
+/// One grouped-bar chart per scenario, log-scale ns per message.
+fn svg(results: &Results, libs: &[&str], scenario: Scenario, title: &str) -> String {
+    const COLORS: [&str; 7] = ["#1b9e77", "#66a61e", "#7570b3", "#e7298a", "#d95f02", "#a6761d", "#666666"];
+    let (w, h, left, top, bottom) = (760.0, 360.0, 60.0, 40.0, 60.0);
+    let plot_h = h - top - bottom;
+    let (lo, hi) = (0.0f64, 5.0f64); // 10^0 .. 10^5 ns
+    let y = |ns: f64| top + plot_h * (1.0 - ((ns.max(1.0).log10() - lo) / (hi - lo)).clamp(0.0, 1.0));
+    let group_w = (w - left - 20.0) / CAPS.len() as f64;
+    let bar_w = (group_w - 20.0) / libs.len() as f64;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(s, r#"<text x="{left}" y="20" font-size="14">{title}</text>"#);
+    for p in 0..=5 {
+        let yy = y(10f64.powi(p));
+        let _ = writeln!(s, r##"<line x1="{left}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#ddd"/>"##, w - 20.0);
+        let _ = writeln!(s, r#"<text x="{}" y="{:.1}" text-anchor="end">1e{p} ns</text>"#, left - 4.0, yy + 4.0);
+    }
+    for (g, cap) in CAPS.iter().enumerate() {
+        let cap = cap_name(*cap);
+        let gx = left + g as f64 * group_w + 10.0;
+        for (i, lib) in libs.iter().enumerate() {
+            if let Some(ns) = results.get(&(lib.to_string(), scenario, cap.clone())) {
+                let x = gx + i as f64 * bar_w;
+                let yy = y(*ns);
+                let _ = writeln!(
+                    s,
+                    r#"<rect x="{x:.1}" y="{yy:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{lib} {cap}: {ns:.1} ns</title></rect>"#,
+                    bar_w - 2.0,
+                    top + plot_h - yy,
+                    COLORS[i % COLORS.len()]
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{cap}</text>"#,
+            gx + group_w / 2.0 - 10.0,
+            h - bottom + 16.0
+        );
+    }
+    for (i, lib) in libs.iter().enumerate() {
+        let x = left + i as f64 * 105.0;
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x}" y="{}" width="10" height="10" fill="{}"/>"#,
+            h - 22.0,
+            COLORS[i % COLORS.len()]
+        );
+        let _ = writeln!(s, r#"<text x="{}" y="{}">{lib}</text>"#, x + 14.0, h - 13.0);
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(v) => v.parse().unwrap_or_else(|_| {
+            eprintln!("warning: {name}={v:?} is not a number; using {default}");
+            default
+        }),
+        Err(_) => default,
+    }
+}
+
+/// Pins the calling thread (and so every thread it spawns later) to CPU 0,
+/// as `taskset -c 0` would; called first thing in the pinned child.
+fn pin_to_cpu0() -> bool {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
+    // sched_setaffinity only read and write that local set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+/// Runs the measurements again in a child process pinned to CPU 0 from its
+/// first instruction, as `taskset -c 0` would start it: the libraries then
+/// see a one-CPU process, as they would in production under such a mask.
+fn pinned_pass(cfg: &Config) -> Result<Results, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .env(PINNED_CHILD, "1")
+        .env("COMPARE_RUNS", cfg.runs.to_string())
+        .env("COMPARE_MESSAGES", cfg.messages.to_string())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("pinned child failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let mut results = Results::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if let [lib, scenario, cap, ns] = f[..] {
+            let scenario = SCENARIOS.into_iter().find(|s| scenario_name(*s) == scenario).ok_or("bad scenario")?;
+            let ns: f64 = ns.parse().map_err(|_| format!("bad line {line:?}"))?;
+            results.insert((lib.to_string(), scenario, cap.to_string()), ns);
+        }
+    }
+    Ok(results)
+}
+
+const PINNED_CHILD: &str = "COMPARE_PINNED_CHILD";
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken from argv.
+    let cfg = Config { runs: env_usize("COMPARE_RUNS", 3), messages: env_usize("COMPARE_MESSAGES", 200_000) };
+    if std::env::var_os(PINNED_CHILD).is_some() {
+        if !pin_to_cpu0() {
+            eprintln!("sched_setaffinity failed");
+            std::process::exit(1);
+        }
+        let mut results = Results::new();
+        measure_all(&cfg, &mut results);
+        for ((lib, scenario, cap), ns) in results {
+            println!("{lib}\t{}\t{cap}\t{ns}", scenario_name(scenario));
+        }
+        return;
+    }
+    let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    let svg_dir =
+        std::env::var("COMPARE_SVG_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/bench").into());
+
+    println!("# Channel comparison\n");
+    println!(
+        "{cores} cores; {} messages per run ({} for bounded(0)), best of {}; {THREADS} threads per side in mpsc/mpmc; N = {BOUNDED_N}.",
+        cfg.messages,
+        cfg.messages / 10,
+        cfg.runs
+    );
+    println!("Cells: ns per message (ratio to crossbeam-channel). n/a: the library lacks the scenario (std::mpsc has no MPMC; a rendezvous channel has no single-thread `seq`).\n");
+
+    let mut results = Results::new();
+    measure_all(&cfg, &mut results);
+    let mut libs = libs();
+    match measure_go(&cfg, &mut results) {
+        Ok(()) => libs.push("go"),
+        Err(why) => println!("Go: skipped: {why}\n"),
+    }
+    println!("## Unpinned\n\n{}", table(&results, &libs));
+
+    std::fs::create_dir_all(&svg_dir).ok();
+    for scenario in SCENARIOS {
+        let name = scenario_name(scenario);
+        let title = format!("{name}: ns per message, log scale ({cores} cores)");
+        let path = format!("{svg_dir}/{name}.svg");
+        match std::fs::write(&path, svg(&results, &libs, scenario, &title)) {
+            Ok(()) => println!("wrote {path}"),
+            Err(e) => println!("could not write {path}: {e}"),
+        }
+    }
+
+    println!(
+        "\n## Memory\n\nBytes allocated by an empty channel / per buffered message (up to 1,000 messages buffered):\n"
+    );
+    println!("{}", memory_table());
+
+    if env_usize("COMPARE_PINNED", 1) == 0 {
+        return;
+    }
+    let pinned = match pinned_pass(&cfg) {
+        Ok(pinned) => pinned,
+        Err(why) => {
+            println!("Pinned pass skipped: {why}");
+            return;
+        }
+    };
+    let rust_libs = self::libs();
+    println!("\n## Every thread pinned to CPU 0\n\nCells: ns per message (pinned / unpinned).\n");
+    println!("{}", pinned_ratio_table(&results, &pinned, &rust_libs));
+}

@@ -1,0 +1,114 @@
+// Go's native channels on the comparison's scenarios. Run by
+// `cargo bench --bench compare` when `go` is installed; prints one line per
+// result: "<scenario> <capacity> <ns per message>".
+//
+// Usage: go run main.go MESSAGES RUNS N
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+const threads = 4
+
+func run(scenario string, capacity int, unbounded bool, messages int) (float64, bool) {
+	if unbounded {
+		// Go has no unbounded channel.
+		return 0, false
+	}
+	ch := make(chan int, capacity)
+	start := time.Now()
+	switch scenario {
+	case "seq":
+		if capacity == 0 {
+			return 0, false
+		}
+		for done := 0; done < messages; {
+			n := capacity
+			if messages-done < n {
+				n = messages - done
+			}
+			for i := 0; i < n; i++ {
+				ch <- i
+			}
+			for i := 0; i < n; i++ {
+				<-ch
+			}
+			done += n
+		}
+	case "spsc":
+		go func() {
+			for i := 0; i < messages; i++ {
+				ch <- i
+			}
+		}()
+		for i := 0; i < messages; i++ {
+			<-ch
+		}
+	case "mpsc", "mpmc":
+		per := messages / threads
+		var wg sync.WaitGroup
+		for t := 0; t < threads; t++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < per; i++ {
+					ch <- i
+				}
+			}()
+		}
+		if scenario == "mpsc" {
+			for i := 0; i < per*threads; i++ {
+				<-ch
+			}
+		} else {
+			for t := 0; t < threads; t++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						<-ch
+					}
+				}()
+			}
+		}
+		wg.Wait()
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(messages), true
+}
+
+func main() {
+	messages, _ := strconv.Atoi(os.Args[1])
+	runs, _ := strconv.Atoi(os.Args[2])
+	n, _ := strconv.Atoi(os.Args[3])
+	caps := []struct {
+		name      string
+		capacity  int
+		unbounded bool
+	}{{"bounded(0)", 0, false}, {"bounded(1)", 1, false}, {"bounded(N)", n, false}, {"unbounded", 0, true}}
+	for _, scenario := range []string{"seq", "spsc", "mpsc", "mpmc"} {
+		for _, c := range caps {
+			m := messages
+			if c.capacity == 0 && !c.unbounded {
+				m = messages / 10
+			}
+			best := -1.0
+			for r := 0; r < runs; r++ {
+				ns, ok := run(scenario, c.capacity, c.unbounded, m)
+				if !ok {
+					break
+				}
+				if best < 0 || ns < best {
+					best = ns
+				}
+			}
+			if best >= 0 {
+				fmt.Printf("%s %s %.1f\n", scenario, c.name, best)
+			}
+		}
+	}
+}
