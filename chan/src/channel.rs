@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use racecheck::annotate::SyncClock;
+
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::flavors::{list, ring, zero};
 use crate::hchan;
@@ -16,6 +18,29 @@ pub(crate) struct Shared<T> {
     senders: AtomicUsize,
     receivers: AtomicUsize,
     pub(crate) flavor: Flavor<T>,
+    /// racecheck: `close` releases into it, a receive that fails because the
+    /// channel is closed acquires it (Go's `racerelease(c)` in `closechan`).
+    closeclock: SyncClock,
+}
+
+impl<T> Shared<T> {
+    /// Closes, publishing the closer's past first.
+    fn close(&self) -> bool {
+        self.closeclock.release_merge();
+        self.flavor.close()
+    }
+
+    /// A receive's result, after taking in the closer's past if it failed
+    /// because the channel is closed.
+    #[inline]
+    fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
+        if let Err(e) = &res {
+            if *e == closed {
+                self.closeclock.acquire();
+            }
+        }
+        res
+    }
 }
 
 /// Which core implements a channel.
@@ -97,7 +122,12 @@ impl<T> Flavor<T> {
 
 /// Makes a pair of handles around `flavor`.
 pub(crate) fn from_flavor<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared { senders: AtomicUsize::new(1), receivers: AtomicUsize::new(1), flavor });
+    let shared = Arc::new(Shared {
+        senders: AtomicUsize::new(1),
+        receivers: AtomicUsize::new(1),
+        flavor,
+        closeclock: SyncClock::new(),
+    });
     (Sender { shared: shared.clone() }, Receiver { shared })
 }
 
@@ -227,7 +257,7 @@ impl<T> Sender<T> {
     /// assert!(r.recv().is_err());
     /// ```
     pub fn close(&self) -> bool {
-        self.shared.flavor.close()
+        self.shared.close()
     }
 
     /// Whether the channel is closed, or every receiver is gone.
@@ -265,7 +295,7 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.flavor.close();
+            self.shared.close();
         }
     }
 }
@@ -309,13 +339,14 @@ impl<T> Receiver<T> {
     /// assert_eq!(r.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.shared.flavor.try_recv()
+        self.shared.received(self.shared.flavor.try_recv(), TryRecvError::Disconnected)
     }
 
     /// Receives, blocking while the channel is empty. Fails once the channel
     /// is closed (or every sender is gone) and drained.
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.shared.flavor.recv(None).map_err(|_| RecvError)
+        let res = self.shared.flavor.recv(None);
+        self.shared.received(res, RecvTimeoutError::Disconnected).map_err(|_| RecvError)
     }
 
     /// Receives, blocking at most `timeout`.
@@ -327,13 +358,13 @@ impl<T> Receiver<T> {
     /// assert_eq!(r.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.shared.flavor.recv(deadline_after(timeout))
+        self.shared.received(self.shared.flavor.recv(deadline_after(timeout)), RecvTimeoutError::Disconnected)
     }
 
     /// Receives, blocking until `deadline` at the latest. A deadline in the
     /// past still receives a message that is already there.
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.shared.flavor.recv(Some(deadline))
+        self.shared.received(self.shared.flavor.recv(Some(deadline)), RecvTimeoutError::Disconnected)
     }
 
     /// Whether the channel is closed, or every sender is gone. Messages may

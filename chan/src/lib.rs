@@ -38,6 +38,7 @@ mod context;
 mod err;
 mod flavors;
 pub mod hchan;
+mod race;
 mod sync;
 mod waker;
 

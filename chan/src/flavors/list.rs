@@ -43,6 +43,7 @@ use std::ptr;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
+use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -69,6 +70,9 @@ const WRITE_GRACE_SPINS: u32 = if cfg!(loom) { 1 } else { 32 };
 struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
     state: AtomicUsize,
+    /// racecheck: the sender releases, the receiver acquires (an unbounded
+    /// channel only orders send before receive).
+    clock: SyncClock,
 }
 
 struct Block<T> {
@@ -83,6 +87,7 @@ impl<T> Block<T> {
             slots: std::array::from_fn(|_| Slot {
                 msg: UnsafeCell::new(MaybeUninit::uninit()),
                 state: AtomicUsize::new(0),
+                clock: SyncClock::new(),
             }),
         })
     }
@@ -282,6 +287,7 @@ impl<T> Channel<T> {
         let slot = unsafe { &(*block).slots[offset] };
         // SAFETY: the slot is ours until we set WRITE.
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
+        slot.clock.release();
         // Release publishes the message; Acquire sees a receiver's SKIP.
         let prev = slot.state.fetch_or(WRITE, Ordering::AcqRel);
         if prev & SKIP == 0 {
@@ -390,6 +396,7 @@ impl<T> Channel<T> {
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        slot.clock.acquire();
         // SAFETY: we hold the claim and do not touch the block afterwards.
         unsafe { Block::finish(block, offset) };
         Some(msg)

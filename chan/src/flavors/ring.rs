@@ -23,9 +23,11 @@ use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
+use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
 use crate::waker::SyncWaker;
@@ -35,6 +37,8 @@ struct Slot<T> {
     /// `tail` value that may write the slot, or `head + 1` once written.
     stamp: AtomicUsize,
     msg: UnsafeCell<MaybeUninit<T>>,
+    /// racecheck's sync object for this slot (see `race.rs`).
+    clock: SyncClock,
 }
 
 /// The outcome of trying to claim a slot.
@@ -76,7 +80,11 @@ impl<T> Channel<T> {
         let mark_bit = (cap + 1).next_power_of_two();
         let one_lap = mark_bit * 2;
         let buffer = (0..cap)
-            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(i),
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+                clock: SyncClock::new(),
+            })
             .collect();
         Channel {
             head: CachePadded::new(AtomicUsize::new(0)),
@@ -151,6 +159,7 @@ impl<T> Channel<T> {
         // SAFETY: the claim gave this thread the only right to the slot until
         // the stamp below, and the slot is empty (its stamp said so).
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
+        race::notify(&slot.clock);
         // Release: the receiver that acquires this stamp sees the message.
         slot.stamp.store(tail + 1, Ordering::Release);
         self.receivers.notify();
@@ -200,6 +209,7 @@ impl<T> Channel<T> {
         // SAFETY: the claim gave this thread the only right to the slot, and
         // the Acquire load of the stamp `head + 1` saw the sender's write.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        race::notify(&slot.clock);
         // Release: the sender that claims the slot in the next lap sees that
         // we are done with it.
         slot.stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);

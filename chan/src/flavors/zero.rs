@@ -108,8 +108,11 @@ impl<T> Channel<T> {
             // runs only on listed entries).
             let packet = unsafe { packet::<T>(entry) };
             match step {
-                // SAFETY: as above.
-                Step::Prepare => unsafe { packet.put(msg.take()) },
+                Step::Prepare => {
+                    entry.cx.sync_with_waiter();
+                    // SAFETY: as above.
+                    unsafe { packet.put(msg.take()) }
+                }
                 // SAFETY: as above.
                 Step::Undo => msg = unsafe { packet.take() },
             }
@@ -124,8 +127,11 @@ impl<T> Channel<T> {
             // SAFETY: we hold the lock and the entry is listed.
             let packet = unsafe { packet::<T>(entry) };
             match step {
-                // SAFETY: as above.
-                Step::Prepare => msg = unsafe { packet.take() },
+                Step::Prepare => {
+                    entry.cx.sync_with_waiter();
+                    // SAFETY: as above.
+                    msg = unsafe { packet.take() }
+                }
                 // SAFETY: as above.
                 Step::Undo => unsafe { packet.put(msg.take()) },
             }
@@ -169,12 +175,16 @@ impl<T> Channel<T> {
         Context::with(|cx| {
             let mut packet = Packet::new(Some(msg));
             let oper = Operation::hook(&mut packet);
+            cx.publish_wait();
             inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
             let sel = cx.wait_until(deadline, true);
             match sel {
                 // A receiver took the message before selecting us.
-                Selected::Operation(_) => Ok(()),
+                Selected::Operation(_) => {
+                    cx.acquire_handoff();
+                    Ok(())
+                }
                 Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
                     let mut inner = self.lock();
                     inner.senders.unregister(oper);
@@ -224,11 +234,13 @@ impl<T> Channel<T> {
         Context::with(|cx| {
             let mut packet = Packet::<T>::new(None);
             let oper = Operation::hook(&mut packet);
+            cx.publish_wait();
             inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
             let sel = cx.wait_until(deadline, true);
             match sel {
                 Selected::Operation(_) => {
+                    cx.acquire_handoff();
                     // SAFETY: the sender that selected us is done with the
                     // packet; its CAS published the message it put there.
                     Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))
