@@ -27,7 +27,17 @@ impl<T> Shared<T> {
     /// Closes, publishing the closer's past first.
     fn close(&self) -> bool {
         self.closeclock.release_merge();
-        self.flavor.close()
+        let closed = self.flavor.close();
+        if closed {
+            crate::trace::closed(|| crate::trace::Park {
+                id: self.flavor.id(),
+                op: "close",
+                flavor: self.flavor.name(),
+                capacity: self.flavor.capacity(),
+                len: self.flavor.len(),
+            });
+        }
+        closed
     }
 
     /// A receive's result, after taking in the closer's past if it failed
@@ -68,6 +78,20 @@ macro_rules! dispatch {
 }
 
 impl<T> Flavor<T> {
+    /// The id the tracing events give the channel: the core's address, as
+    /// the flavors' own park events use.
+    fn id(&self) -> usize {
+        dispatch!(self, c => c as *const _ as usize)
+    }
+    /// The flavor's name in the tracing events.
+    fn name(&self) -> &'static str {
+        match self {
+            Flavor::Ring(_) => "ring",
+            Flavor::List(_) => "list",
+            Flavor::Zero(_) => "zero",
+            Flavor::Hchan(_) => "hchan",
+        }
+    }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         dispatch!(self, c => c.try_send(msg))
     }

@@ -40,6 +40,7 @@ mod flavors;
 pub mod hchan;
 mod race;
 mod sync;
+mod trace;
 mod waker;
 
 pub use crate::channel::{

@@ -49,6 +49,7 @@ use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
+use crate::trace;
 use crate::waker::SyncWaker;
 
 const WRITE: usize = 1;
@@ -434,20 +435,30 @@ impl<T> Channel<T> {
 
     #[cold]
     fn park_until(&self, deadline: Option<Instant>) {
-        Context::with(|cx| {
+        let wait = trace::parking(|| trace::Park {
+            id: self as *const Self as usize,
+            op: "recv",
+            flavor: "list",
+            capacity: None,
+            len: self.len(),
+        });
+        let sel = Context::with(|cx| {
             let mut anchor = 0usize;
             let oper = Operation::hook(&mut anchor);
             self.receivers.register(oper, cx);
             if self.can_recv() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            match cx.wait_until(deadline, false) {
+            let sel = cx.wait_until(deadline, false);
+            match sel {
                 Selected::Aborted | Selected::Disconnected => {
                     self.receivers.unregister(oper);
                 }
                 Selected::Operation(_) | Selected::Waiting => {}
             }
-        })
+            sel
+        });
+        trace::woke(wait, trace::outcome_of_retry(sel, deadline));
     }
 
     /// Whether a receive may not block now. Conservative (it may say yes

@@ -30,6 +30,7 @@ use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError}
 use crate::race;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
+use crate::trace;
 use crate::waker::SyncWaker;
 
 /// One cell of the ring.
@@ -308,7 +309,14 @@ impl<T> Channel<T> {
     /// closed, or `deadline`. The caller retries its operation afterwards.
     #[cold]
     fn park_until(&self, waker: &SyncWaker, deadline: Option<Instant>, ready: impl Fn() -> bool) {
-        Context::with(|cx| {
+        let wait = trace::parking(|| trace::Park {
+            id: self as *const Self as usize,
+            op: if std::ptr::eq(waker, &self.senders) { "send" } else { "recv" },
+            flavor: "ring",
+            capacity: Some(self.cap),
+            len: self.len(),
+        });
+        let sel = Context::with(|cx| {
             let mut anchor = 0usize;
             let oper = Operation::hook(&mut anchor);
             waker.register(oper, cx);
@@ -317,14 +325,17 @@ impl<T> Channel<T> {
             if ready() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            match cx.wait_until(deadline, false) {
+            let sel = cx.wait_until(deadline, false);
+            match sel {
                 Selected::Aborted | Selected::Disconnected => {
                     waker.unregister(oper);
                 }
                 // The notifier already removed our entry.
                 Selected::Operation(_) | Selected::Waiting => {}
             }
-        })
+            sel
+        });
+        trace::woke(wait, trace::outcome_of_retry(sel, deadline));
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -29,6 +29,7 @@ use std::time::Instant;
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::sync::{Mutex, MutexGuard, UnsafeCell};
+use crate::trace;
 use crate::waker::{Entry, Step, Waker};
 
 /// The hand-over cell a parked operation owns.
@@ -178,7 +179,15 @@ impl<T> Channel<T> {
             cx.publish_wait();
             inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
+            let wait = trace::parking(|| trace::Park {
+                id: self as *const Self as usize,
+                op: "send",
+                flavor: "zero",
+                capacity: Some(0),
+                len: 0,
+            });
             let sel = cx.wait_until(deadline, true);
+            trace::woke(wait, trace::outcome_of_handoff(sel, true));
             match sel {
                 // A receiver took the message before selecting us.
                 Selected::Operation(_) => {
@@ -237,7 +246,15 @@ impl<T> Channel<T> {
             cx.publish_wait();
             inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
+            let wait = trace::parking(|| trace::Park {
+                id: self as *const Self as usize,
+                op: "recv",
+                flavor: "zero",
+                capacity: Some(0),
+                len: 0,
+            });
             let sel = cx.wait_until(deadline, true);
+            trace::woke(wait, trace::outcome_of_handoff(sel, true));
             match sel {
                 Selected::Operation(_) => {
                     cx.acquire_handoff();

@@ -39,6 +39,7 @@ use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError}
 use crate::race;
 use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{Mutex, MutexGuard, UnsafeCell};
+use crate::trace;
 
 use super::buf::Buf;
 use super::waitq::{Sudog, WaitQ};
@@ -252,10 +253,19 @@ impl<T> HChan<T> {
             // Go's `gopark(chanparkcommit)`: unlock only once queued, so the
             // next thread to take the lock finds us.
             drop(c);
+            let wait = trace::parking(|| trace::Park {
+                id: self.id() as usize,
+                op: "send",
+                flavor: "hchan",
+                capacity: self.dataqsiz,
+                len: self.qcount.load(Ordering::Relaxed),
+            });
             let sel = cx.wait_until(deadline, true);
             if let Selected::Operation(_) = sel {
                 cx.acquire_handoff();
             }
+            // `success` is only ours to read once a peer selected us.
+            trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
             self.after_park(&mysg, sel, |c| &mut c.sendq).map_err(|fail| {
                 // SAFETY: we were not completed by a peer (or closechan left
                 // our slot alone), and no peer can reach the slot any more.
@@ -330,10 +340,19 @@ impl<T> HChan<T> {
             // unlinked) or after unlinking ourselves under the lock.
             unsafe { c.recvq.enqueue(&mysg) };
             drop(c);
+            let wait = trace::parking(|| trace::Park {
+                id: self.id() as usize,
+                op: "recv",
+                flavor: "hchan",
+                capacity: self.dataqsiz,
+                len: self.qcount.load(Ordering::Relaxed),
+            });
             let sel = cx.wait_until(deadline, true);
             if let Selected::Operation(_) = sel {
                 cx.acquire_handoff();
             }
+            // `success` is only ours to read once a peer selected us.
+            trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
             self.after_park(&mysg, sel, |c| &mut c.recvq).map(|()| {
                 // SAFETY: the sender that selected us wrote the slot before
                 // its CAS, which our wait observed (Acquire); it will not
