@@ -3,7 +3,7 @@
 //! A blocking operation that has to wait (it found the channel full, empty,
 //! or no rendezvous partner, and registers itself as a waiter) emits a
 //! `DEBUG` event under target `chan`, message `parked`, with fields `id`
-//! (the channel's address, stable for its life), `op` (`send`/`recv`),
+//! (the channel's address in hex, stable for its life), `op` (`send`/`recv`),
 //! `flavor` (`ring`, `list`, `zero`, `hchan`), `capacity` (a number, or
 //! `unbounded`) and `len` (messages buffered at that moment). When the wait
 //! ends it emits `woke` with `id`, `op`, `flavor`, `waited` (a
@@ -84,6 +84,17 @@ pub(crate) struct Wait {
     traced: Option<(Park, Instant)>,
 }
 
+/// `id` as the events show it: the address in hex.
+#[cfg(feature = "trace")]
+struct ChanId(usize);
+
+#[cfg(feature = "trace")]
+impl std::fmt::Display for ChanId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
 /// `capacity` as the events show it.
 #[cfg(feature = "trace")]
 struct Capacity(Option<usize>);
@@ -107,7 +118,7 @@ pub(crate) fn parking(park: impl FnOnce() -> Park) -> Wait {
             let p = park();
             tracing::debug!(
                 target: "chan",
-                id = p.id,
+                id = %ChanId(p.id),
                 op = p.op,
                 flavor = p.flavor,
                 capacity = %Capacity(p.capacity),
@@ -132,7 +143,7 @@ pub(crate) fn woke(wait: Wait, outcome: Outcome) {
     if let Some((p, since)) = wait.traced {
         tracing::debug!(
             target: "chan",
-            id = p.id,
+            id = %ChanId(p.id),
             op = p.op,
             flavor = p.flavor,
             waited = ?since.elapsed(),
@@ -152,7 +163,7 @@ pub(crate) fn closed(park: impl FnOnce() -> Park) {
         let p = park();
         tracing::debug!(
             target: "chan",
-            id = p.id,
+            id = %ChanId(p.id),
             flavor = p.flavor,
             capacity = %Capacity(p.capacity),
             len = p.len,
