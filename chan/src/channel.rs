@@ -95,12 +95,14 @@ impl<T> Flavor<T> {
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         dispatch!(self, c => c.try_send(msg))
     }
+    #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
         dispatch!(self, c => c.try_recv())
     }
+    #[track_caller]
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         dispatch!(self, c => c.recv(deadline))
     }
@@ -241,6 +243,7 @@ impl<T> Sender<T> {
     /// Sends, blocking while the channel is full. For `bounded(0)` it
     /// returns once a receiver has taken the message. Fails with the message
     /// if the channel is closed or every receiver is gone.
+    #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
         self.shared.flavor.send(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
@@ -255,12 +258,14 @@ impl<T> Sender<T> {
     /// let (s, _r) = chan::bounded(0);
     /// assert_eq!(s.send_timeout(7, Duration::from_millis(1)), Err(SendTimeoutError::Timeout(7)));
     /// ```
+    #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.shared.flavor.send(msg, deadline_after(timeout))
     }
 
     /// Sends, blocking until `deadline` at the latest. A deadline in the
     /// past still sends if that is possible without waiting.
+    #[track_caller]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.shared.flavor.send(msg, Some(deadline))
     }
@@ -368,6 +373,7 @@ impl<T> Receiver<T> {
 
     /// Receives, blocking while the channel is empty. Fails once the channel
     /// is closed (or every sender is gone) and drained.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         let res = self.shared.flavor.recv(None);
         self.shared.received(res, RecvTimeoutError::Disconnected).map_err(|_| RecvError)
@@ -381,12 +387,14 @@ impl<T> Receiver<T> {
     /// let (_s, r) = chan::bounded::<i32>(1);
     /// assert_eq!(r.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
     /// ```
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.shared.received(self.shared.flavor.recv(deadline_after(timeout)), RecvTimeoutError::Disconnected)
     }
 
     /// Receives, blocking until `deadline` at the latest. A deadline in the
     /// past still receives a message that is already there.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.shared.received(self.shared.flavor.recv(Some(deadline)), RecvTimeoutError::Disconnected)
     }
@@ -494,6 +502,7 @@ pub struct Iter<'a, T> {
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
 
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }
@@ -534,6 +543,7 @@ pub struct IntoIter<T> {
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }

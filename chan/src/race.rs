@@ -16,8 +16,15 @@
 //! - `close` releases into a channel-level clock; a receive that fails
 //!   because the channel is closed acquires it (see `channel.rs`).
 //!
+//! Blocking operations also tell racecheck's deadlock detector where they
+//! wait ([`blocking`]); the public methods are `#[track_caller]` down to the
+//! park sites so that the location is the user's line.
+//!
 //! With detection off each hook is one relaxed load of racecheck's global
 //! flag, and each clock one null pointer.
+
+use std::panic::Location;
+use std::time::Instant;
 
 use racecheck::annotate::SyncClock;
 
@@ -28,5 +35,29 @@ pub(crate) fn notify(slot: &SyncClock) {
     if racecheck::enabled() {
         slot.acquire();
         slot.release();
+    }
+}
+
+/// A wait that racecheck's deadlock detector knows about, until dropped.
+pub(crate) struct Blocked(bool);
+
+/// Tells racecheck's deadlock detector that this thread is about to wait
+/// in `op` (Go's wait reason: `chan send`, `chan receive`) called at `at`.
+/// Waits with a deadline are left out: they end by themselves.
+#[inline]
+pub(crate) fn blocking(deadline: Option<Instant>, op: &'static str, at: &'static Location<'static>) -> Blocked {
+    if deadline.is_none() && racecheck::enabled() {
+        racecheck::deadlock::park(op, at);
+        Blocked(true)
+    } else {
+        Blocked(false)
+    }
+}
+
+impl Drop for Blocked {
+    fn drop(&mut self) {
+        if self.0 {
+            racecheck::deadlock::unpark();
+        }
     }
 }

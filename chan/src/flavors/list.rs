@@ -47,6 +47,7 @@ use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
 use crate::trace;
@@ -411,6 +412,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
@@ -434,7 +436,9 @@ impl<T> Channel<T> {
     }
 
     #[cold]
+    #[track_caller]
     fn park_until(&self, deadline: Option<Instant>) {
+        let _blocked = race::blocking(deadline, "chan receive", std::panic::Location::caller());
         let wait = trace::parking(|| trace::Park {
             id: self as *const Self as usize,
             op: "recv",

@@ -247,6 +247,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         loop {
             let mut patience = Patience::new();
@@ -282,6 +283,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
@@ -308,10 +310,17 @@ impl<T> Channel<T> {
     /// Registers in `waker`, re-checks `ready`, and parks until notified,
     /// closed, or `deadline`. The caller retries its operation afterwards.
     #[cold]
+    #[track_caller]
     fn park_until(&self, waker: &SyncWaker, deadline: Option<Instant>, ready: impl Fn() -> bool) {
+        let sending = std::ptr::eq(waker, &self.senders);
+        let _blocked = race::blocking(
+            deadline,
+            if sending { "chan send" } else { "chan receive" },
+            std::panic::Location::caller(),
+        );
         let wait = trace::parking(|| trace::Park {
             id: self as *const Self as usize,
-            op: if std::ptr::eq(waker, &self.senders) { "send" } else { "recv" },
+            op: if sending { "send" } else { "recv" },
             flavor: "ring",
             capacity: Some(self.cap),
             len: self.len(),

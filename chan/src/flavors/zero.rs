@@ -28,6 +28,7 @@ use std::time::Instant;
 
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::{Mutex, MutexGuard, UnsafeCell};
 use crate::trace;
 use crate::waker::{Entry, Step, Waker};
@@ -155,6 +156,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut inner = self.lock();
         if inner.closed {
@@ -173,12 +175,14 @@ impl<T> Channel<T> {
                 return Err(SendTimeoutError::Timeout(msg));
             }
         }
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut packet = Packet::new(Some(msg));
             let oper = Operation::hook(&mut packet);
             cx.publish_wait();
             inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
+            let _blocked = race::blocking(deadline, "chan send", at);
             let wait = trace::parking(|| trace::Park {
                 id: self as *const Self as usize,
                 op: "send",
@@ -225,6 +229,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut inner = self.lock();
         if inner.closed {
@@ -240,12 +245,14 @@ impl<T> Channel<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
         }
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut packet = Packet::<T>::new(None);
             let oper = Operation::hook(&mut packet);
             cx.publish_wait();
             inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
+            let _blocked = race::blocking(deadline, "chan receive", at);
             let wait = trace::parking(|| trace::Park {
                 id: self as *const Self as usize,
                 op: "recv",

@@ -179,6 +179,7 @@ impl<T> HChan<T> {
     /// Go's `chansend`: hands `ep` to a parked receiver, else buffers it,
     /// else (if `block`) parks until a receiver takes it, the channel
     /// closes, or `deadline` passes. On failure the value comes back.
+    #[track_caller]
     fn chansend(&self, ep: T, block: bool, deadline: Option<Instant>) -> Result<(), (Fail, T)> {
         // Fast path: a non-blocking send on an open, full channel fails
         // without the lock. As in Go, `closed` is read before `full`: if both
@@ -240,6 +241,7 @@ impl<T> HChan<T> {
         }
 
         // Park on sendq with the value in a slot on our stack.
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut elem = UnsafeCell::new(Some(ep));
             let oper = Operation::hook(&mut elem);
@@ -253,6 +255,7 @@ impl<T> HChan<T> {
             // Go's `gopark(chanparkcommit)`: unlock only once queued, so the
             // next thread to take the lock finds us.
             drop(c);
+            let _blocked = race::blocking(deadline, "chan send", at);
             let wait = trace::parking(|| trace::Park {
                 id: self.id() as usize,
                 op: "send",
@@ -279,6 +282,7 @@ impl<T> HChan<T> {
     /// it is full), else from the buffer, else (if `block`) parks until a
     /// sender hands it a value, the channel closes, or `deadline` passes.
     /// A closed channel is drained before it reports `Closed`.
+    #[track_caller]
     fn chanrecv(&self, block: bool, deadline: Option<Instant>) -> Result<T, Fail> {
         // Fast path: a non-blocking receive on an empty channel fails
         // without the lock. Order matters, as in Go: `empty` is read before
@@ -331,6 +335,7 @@ impl<T> HChan<T> {
         }
 
         // Park on recvq with an empty slot on our stack for the sender.
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut elem = UnsafeCell::new(None);
             let oper = Operation::hook(&mut elem);
@@ -340,6 +345,7 @@ impl<T> HChan<T> {
             // unlinked) or after unlinking ourselves under the lock.
             unsafe { c.recvq.enqueue(&mysg) };
             drop(c);
+            let _blocked = race::blocking(deadline, "chan receive", at);
             let wait = trace::parking(|| trace::Park {
                 id: self.id() as usize,
                 op: "recv",
@@ -463,6 +469,7 @@ impl<T> HChan<T> {
         })
     }
 
+    #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         self.chansend(msg, true, deadline).map_err(|(fail, msg)| match fail {
             Fail::NotReady => SendTimeoutError::Timeout(msg),
@@ -477,6 +484,7 @@ impl<T> HChan<T> {
         })
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.chanrecv(true, deadline).map_err(|fail| match fail {
             Fail::NotReady => RecvTimeoutError::Timeout,
