@@ -48,6 +48,29 @@ fn deadlock() {
     b.join().unwrap();
 }
 
+/// A thread holds a racecheck `Mutex` while it waits on a channel that
+/// main would send on, once it had the lock.
+fn mutex() {
+    let lock = std::sync::Arc::new(racecheck::sync::Mutex::new(0));
+    let (tx, rx) = chan::bounded::<u32>(0);
+    let holder = {
+        let lock = lock.clone();
+        thread::Builder::new()
+            .name("holder".into())
+            .spawn(move || {
+                let mut held = lock.lock().unwrap();
+                blocks_next_line!("holder");
+                *held = rx.recv().unwrap();
+            })
+            .unwrap()
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    blocks_next_line!("main");
+    let value = *lock.lock().unwrap();
+    tx.send(value).unwrap();
+    holder.join().unwrap();
+}
+
 /// Looks stuck to racecheck for a while, but a plain std thread, which
 /// racecheck does not know, fills the channel later.
 fn outside() {
@@ -77,28 +100,37 @@ fn child(scenario: &str) -> Output {
         .unwrap()
 }
 
-fn main() {
-    match std::env::args().nth(1).as_deref() {
-        Some("deadlock") => return deadlock(),
-        Some("outside") => return outside(),
-        Some("timed") => return timed(),
-        _ => {}
-    }
-
-    let out = child("deadlock");
+/// Runs `scenario` and checks the report: status 2, and each thread named
+/// with its blocked operation and the place it said it blocks at.
+fn expect_deadlock(scenario: &str, threads: &[(&str, &str)]) {
+    let out = child(scenario);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "status\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{scenario}: status\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.starts_with("fatal error: all threads are asleep - deadlock!\n"), "{stderr}");
-    for (who, op) in [("main", "join"), ("alice", "chan receive"), ("bob", "chan receive")] {
+    for (who, op) in threads {
         let place = stdout
             .lines()
             .find_map(|l| l.strip_prefix(&format!("{who} blocks at ")))
             .unwrap_or_else(|| panic!("{who} did not say where it blocks:\n{stdout}"));
         let header = format!("({who}) [{op}]:\n  {place}:");
-        assert!(stderr.contains(&header), "no `{header}` in:\n{stderr}");
+        assert!(stderr.contains(&header), "{scenario}: no `{header}` in:\n{stderr}");
     }
-    println!("deadlock: reported with status 2, every thread named with its place");
+    assert_eq!(stderr.matches("\nthread ").count(), threads.len(), "{scenario}: threads in\n{stderr}");
+    println!("{scenario}: reported with status 2, every thread named with its place");
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("deadlock") => return deadlock(),
+        Some("mutex") => return mutex(),
+        Some("outside") => return outside(),
+        Some("timed") => return timed(),
+        _ => {}
+    }
+
+    expect_deadlock("deadlock", &[("main", "join"), ("alice", "chan receive"), ("bob", "chan receive")]);
+    expect_deadlock("mutex", &[("main", "mutex lock"), ("holder", "chan receive")]);
 
     for scenario in ["outside", "timed"] {
         let out = child(scenario);

@@ -1,7 +1,9 @@
 //! Go's `fatal error: all goroutines are asleep - deadlock!`, for threads.
 //!
 //! Blocking operations that racecheck hears about (the `chan` channels'
-//! parks, and [`JoinHandle::join`](crate::thread::JoinHandle::join)) call
+//! parks, the joins of [`thread`](crate::thread), and the waits of
+//! [`sync`](crate::sync)'s `Mutex::lock`, `Condvar::wait`, `WaitGroup::wait`
+//! and `Barrier::wait`) call
 //! [`park`] before they wait with no deadline and [`unpark`] when they
 //! wake. A watchdog thread, started at the first such park when detection
 //! is on, looks every 100 ms at the parked threads. It reports a deadlock
@@ -16,9 +18,9 @@
 //! location on stderr and ends the process with status 2, as Go does.
 //!
 //! What it cannot see: a thread blocked in anything that does not call
-//! `park` (std's locks, condvars and joins, racecheck's `Mutex`, `Condvar`,
-//! `Barrier`, `WaitGroup`, the implicit join at the end of
-//! `thread::scope`, I/O, a busy loop) counts as running. Such a thread, or
+//! `park` (std's locks, condvars and joins, racecheck's `RwLock`, `Once`,
+//! `OnceLock` and `mpsc`, the implicit join at the end of `thread::scope`,
+//! I/O, a busy loop) counts as running. Such a thread, or
 //! any thread racecheck never heard of, keeps the count of live threads
 //! above the count of parked ones, so it can only hide a deadlock, never
 //! cause a false report. The same goes for waits with a deadline, which are
