@@ -209,18 +209,19 @@ scenario!(hchan_capacity_two_lets_two_in, races = 2, semaphore(chan::hchan::boun
 /// the consumer cleared cell i - 64; so every reuse is ordered, through the
 /// slot clocks of every lap of the ring.
 fn laps((s, r): (Sender<u32>, Receiver<u32>)) {
-    static CELLS: [RaceCell<u32>; 64] = [const { RaceCell::new(0) }; 64];
+    let cells: std::sync::Arc<Vec<RaceCell<u32>>> = std::sync::Arc::new((0..64).map(|_| RaceCell::new(0)).collect());
+    let theirs = cells.clone();
     let consumer = thread::spawn(move || {
         let mut sum = 0;
         for i in r.iter() {
-            let cell = &CELLS[i as usize % 64];
+            let cell = &theirs[i as usize % 64];
             sum += cell.get();
             cell.set(0);
         }
         sum
     });
     for i in 0..1000u32 {
-        CELLS[i as usize % 64].set(1);
+        cells[i as usize % 64].set(1);
         s.send(i).unwrap();
     }
     drop(s);
