@@ -38,6 +38,25 @@ pub(crate) fn notify(slot: &SyncClock) {
     }
 }
 
+/// Sync objects for the `n` slots of a buffer: `n` clocks with detection
+/// on, none with it off, so that an unchecked program's slots keep their
+/// size and cache-line layout.
+pub(crate) fn slot_clocks(n: usize) -> Box<[SyncClock]> {
+    let n = if racecheck::enabled() { n } else { 0 };
+    (0..n).map(|_| SyncClock::new()).collect()
+}
+
+/// [`notify`] on slot `i` of clocks from [`slot_clocks`]; one relaxed load
+/// with detection off.
+#[inline]
+pub(crate) fn notify_slot(clocks: &[SyncClock], i: usize) {
+    if racecheck::enabled() {
+        if let Some(slot) = clocks.get(i) {
+            notify(slot);
+        }
+    }
+}
+
 /// A wait that racecheck's deadlock detector knows about, until dropped.
 pub(crate) struct Blocked(bool);
 

@@ -72,14 +72,15 @@ const WRITE_GRACE_SPINS: u32 = if cfg!(loom) { 1 } else { 32 };
 struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
     state: AtomicUsize,
-    /// racecheck: the sender releases, the receiver acquires (an unbounded
-    /// channel only orders send before receive).
-    clock: SyncClock,
 }
 
 struct Block<T> {
     next: AtomicPtr<Block<T>>,
     slots: [Slot<T>; BLOCK_CAP],
+    /// racecheck: a clock per slot, released by its sender and acquired
+    /// by its receiver (an unbounded channel only orders send before
+    /// receive); empty when detection is off.
+    clocks: Box<[SyncClock]>,
 }
 
 impl<T> Block<T> {
@@ -89,8 +90,8 @@ impl<T> Block<T> {
             slots: std::array::from_fn(|_| Slot {
                 msg: UnsafeCell::new(MaybeUninit::uninit()),
                 state: AtomicUsize::new(0),
-                clock: SyncClock::new(),
             }),
+            clocks: race::slot_clocks(BLOCK_CAP),
         })
     }
 
@@ -289,7 +290,12 @@ impl<T> Channel<T> {
         let slot = unsafe { &(*block).slots[offset] };
         // SAFETY: the slot is ours until we set WRITE.
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
-        slot.clock.release();
+        if racecheck::enabled() {
+            // SAFETY: live while our claim is unfinished.
+            if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
+                clock.release();
+            }
+        }
         // Release publishes the message; Acquire sees a receiver's SKIP.
         let prev = slot.state.fetch_or(WRITE, Ordering::AcqRel);
         if prev & SKIP == 0 {
@@ -398,7 +404,12 @@ impl<T> Channel<T> {
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
-        slot.clock.acquire();
+        if racecheck::enabled() {
+            // SAFETY: live while our claim is unfinished.
+            if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
+                clock.acquire();
+            }
+        }
         // SAFETY: we hold the claim and do not touch the block afterwards.
         unsafe { Block::finish(block, offset) };
         Some(msg)

@@ -38,8 +38,6 @@ struct Slot<T> {
     /// `tail` value that may write the slot, or `head + 1` once written.
     stamp: AtomicUsize,
     msg: UnsafeCell<MaybeUninit<T>>,
-    /// racecheck's sync object for this slot (see `race.rs`).
-    clock: SyncClock,
 }
 
 /// The outcome of trying to claim a slot.
@@ -58,6 +56,9 @@ pub(crate) struct Channel<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
     buffer: Box<[Slot<T>]>,
+    /// racecheck's sync object for each slot (see `race.rs`); empty when
+    /// detection is off.
+    clocks: Box<[SyncClock]>,
     cap: usize,
     one_lap: usize,
     mark_bit: usize,
@@ -81,16 +82,13 @@ impl<T> Channel<T> {
         let mark_bit = (cap + 1).next_power_of_two();
         let one_lap = mark_bit * 2;
         let buffer = (0..cap)
-            .map(|i| Slot {
-                stamp: AtomicUsize::new(i),
-                msg: UnsafeCell::new(MaybeUninit::uninit()),
-                clock: SyncClock::new(),
-            })
+            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
             .collect();
         Channel {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             buffer,
+            clocks: race::slot_clocks(cap),
             cap,
             one_lap,
             mark_bit,
@@ -160,7 +158,7 @@ impl<T> Channel<T> {
         // SAFETY: the claim gave this thread the only right to the slot until
         // the stamp below, and the slot is empty (its stamp said so).
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
-        race::notify(&slot.clock);
+        race::notify_slot(&self.clocks, tail & (self.mark_bit - 1));
         // Release: the receiver that acquires this stamp sees the message.
         slot.stamp.store(tail + 1, Ordering::Release);
         self.receivers.notify();
@@ -210,7 +208,7 @@ impl<T> Channel<T> {
         // SAFETY: the claim gave this thread the only right to the slot, and
         // the Acquire load of the stamp `head + 1` saw the sender's write.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
-        race::notify(&slot.clock);
+        race::notify_slot(&self.clocks, head & (self.mark_bit - 1));
         // Release: the sender that claims the slot in the next lap sees that
         // we are done with it.
         slot.stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
