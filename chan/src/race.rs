@@ -21,7 +21,7 @@
 //! park sites so that the location is the user's line.
 //!
 //! With detection off each hook is one relaxed load of racecheck's global
-//! flag, and each clock one null pointer.
+//! flag, and the per-slot clocks are not even allocated.
 
 use std::panic::Location;
 use std::time::Instant;
