@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use racecheck::annotate::SyncClock;
+
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::flavors::{at, list, never, ring, tick, zero};
 use crate::hchan;
@@ -16,6 +18,39 @@ pub(crate) struct Shared<T> {
     senders: AtomicUsize,
     receivers: AtomicUsize,
     pub(crate) flavor: Flavor<T>,
+    /// racecheck: `close` releases into it, a receive that fails because the
+    /// channel is closed acquires it (Go's `racerelease(c)` in `closechan`).
+    closeclock: SyncClock,
+}
+
+impl<T> Shared<T> {
+    /// Closes, publishing the closer's past first.
+    fn close(&self) -> bool {
+        self.closeclock.release_merge();
+        let closed = self.flavor.close();
+        if closed {
+            crate::trace::closed(|| crate::trace::Park {
+                id: self.flavor.id(),
+                op: "close",
+                flavor: self.flavor.name(),
+                capacity: self.flavor.capacity(),
+                len: self.flavor.len(),
+            });
+        }
+        closed
+    }
+
+    /// A receive's result, after taking in the closer's past if it failed
+    /// because the channel is closed.
+    #[inline]
+    fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
+        if let Err(e) = &res {
+            if *e == closed {
+                self.closeclock.acquire();
+            }
+        }
+        res
+    }
 }
 
 /// Which core implements a channel.
@@ -52,15 +87,34 @@ macro_rules! dispatch {
 }
 
 impl<T> Flavor<T> {
+    /// The id the tracing events give the channel: the core's address, as
+    /// the flavors' own park events use.
+    fn id(&self) -> usize {
+        dispatch!(self, c => c as *const _ as usize)
+    }
+    /// The flavor's name in the tracing events.
+    fn name(&self) -> &'static str {
+        match self {
+            Flavor::Ring(_) => "ring",
+            Flavor::List(_) => "list",
+            Flavor::Zero(_) => "zero",
+            Flavor::Hchan(_) => "hchan",
+            Flavor::At(_) => "at",
+            Flavor::Tick(_) => "tick",
+            Flavor::Never(_) => "never",
+        }
+    }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         dispatch!(self, c => c.try_send(msg))
     }
+    #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
         dispatch!(self, c => c.try_recv())
     }
+    #[track_caller]
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         dispatch!(self, c => c.recv(deadline))
     }
@@ -117,7 +171,12 @@ impl<T> Flavor<T> {
 
 /// Makes a pair of handles around `flavor`.
 pub(crate) fn from_flavor<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared { senders: AtomicUsize::new(1), receivers: AtomicUsize::new(1), flavor });
+    let shared = Arc::new(Shared {
+        senders: AtomicUsize::new(1),
+        receivers: AtomicUsize::new(1),
+        flavor,
+        closeclock: SyncClock::new(),
+    });
     (Sender { shared: shared.clone() }, Receiver { shared })
 }
 
@@ -207,6 +266,7 @@ impl<T> Sender<T> {
     /// Sends, blocking while the channel is full. For `bounded(0)` it
     /// returns once a receiver has taken the message. Fails with the message
     /// if the channel is closed or every receiver is gone.
+    #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
         self.shared.flavor.send(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
@@ -221,12 +281,14 @@ impl<T> Sender<T> {
     /// let (s, _r) = chan::bounded(0);
     /// assert_eq!(s.send_timeout(7, Duration::from_millis(1)), Err(SendTimeoutError::Timeout(7)));
     /// ```
+    #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.shared.flavor.send(msg, deadline_after(timeout))
     }
 
     /// Sends, blocking until `deadline` at the latest. A deadline in the
     /// past still sends if that is possible without waiting.
+    #[track_caller]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.shared.flavor.send(msg, Some(deadline))
     }
@@ -247,7 +309,7 @@ impl<T> Sender<T> {
     /// assert!(r.recv().is_err());
     /// ```
     pub fn close(&self) -> bool {
-        self.shared.flavor.close()
+        self.shared.close()
     }
 
     /// Whether the channel is closed, or every receiver is gone.
@@ -285,7 +347,7 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.flavor.close();
+            self.shared.close();
         }
     }
 }
@@ -329,13 +391,15 @@ impl<T> Receiver<T> {
     /// assert_eq!(r.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.shared.flavor.try_recv()
+        self.shared.received(self.shared.flavor.try_recv(), TryRecvError::Disconnected)
     }
 
     /// Receives, blocking while the channel is empty. Fails once the channel
     /// is closed (or every sender is gone) and drained.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.shared.flavor.recv(None).map_err(|_| RecvError)
+        let res = self.shared.flavor.recv(None);
+        self.shared.received(res, RecvTimeoutError::Disconnected).map_err(|_| RecvError)
     }
 
     /// Receives, blocking at most `timeout`.
@@ -346,14 +410,16 @@ impl<T> Receiver<T> {
     /// let (_s, r) = chan::bounded::<i32>(1);
     /// assert_eq!(r.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
     /// ```
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.shared.flavor.recv(deadline_after(timeout))
+        self.shared.received(self.shared.flavor.recv(deadline_after(timeout)), RecvTimeoutError::Disconnected)
     }
 
     /// Receives, blocking until `deadline` at the latest. A deadline in the
     /// past still receives a message that is already there.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.shared.flavor.recv(Some(deadline))
+        self.shared.received(self.shared.flavor.recv(Some(deadline)), RecvTimeoutError::Disconnected)
     }
 
     /// Whether the channel is closed, or every sender is gone. Messages may
@@ -459,6 +525,7 @@ pub struct Iter<'a, T> {
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
 
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }
@@ -499,6 +566,7 @@ pub struct IntoIter<T> {
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }

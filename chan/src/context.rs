@@ -88,6 +88,9 @@ struct Inner {
     select: AtomicUsize,
     thread: Thread,
     thread_id: usize,
+    /// racecheck's view of a direct hand-off between this waiter and the
+    /// peer that completes its operation (see [`Context::publish_wait`]).
+    handoff: racecheck::annotate::SyncClock,
 }
 
 impl Context {
@@ -97,6 +100,7 @@ impl Context {
                 select: AtomicUsize::new(WAITING),
                 thread: thread::current(),
                 thread_id: current_thread_id(),
+                handoff: racecheck::annotate::SyncClock::new(),
             }),
         }
     }
@@ -158,6 +162,32 @@ impl Context {
     /// The current selection (Acquire: pairs with the winner's CAS).
     pub(crate) fn selected(&self) -> Selected {
         Selected::from(self.inner.select.load(Ordering::Acquire))
+    }
+
+    /// racecheck, waiter side: publishes the waiter's past before its
+    /// registration becomes visible to peers (call it under the lock that
+    /// guards the registration). With [`Context::sync_with_waiter`] and
+    /// [`Context::acquire_handoff`] this makes a direct hand-off to a parked
+    /// thread an edge in both directions, as Go's `racesync` does for
+    /// unbuffered channels. One relaxed load when detection is off.
+    #[inline]
+    pub(crate) fn publish_wait(&self) {
+        self.inner.handoff.release();
+    }
+
+    /// racecheck, peer side: called by the thread that is about to complete
+    /// (or close) this waiter's operation, before the selecting CAS, so the
+    /// waiter sees the peer's past and the peer the waiter's.
+    #[inline]
+    pub(crate) fn sync_with_waiter(&self) {
+        crate::race::notify(&self.inner.handoff);
+    }
+
+    /// racecheck, waiter side: after a peer selected this context, takes in
+    /// what the peer published with [`Context::sync_with_waiter`].
+    #[inline]
+    pub(crate) fn acquire_handoff(&self) {
+        self.inner.handoff.acquire();
     }
 
     /// Wakes the thread owning this context.

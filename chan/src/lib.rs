@@ -38,9 +38,11 @@ mod context;
 mod err;
 mod flavors;
 pub mod hchan;
+mod race;
 mod select;
 mod sync;
 mod timers;
+mod trace;
 mod waker;
 
 pub use crate::channel::{

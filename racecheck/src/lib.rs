@@ -10,7 +10,9 @@
 //!   C++11/Rust memory model (orderings and fences honoured);
 //! - [`cell`]: [`RaceCell`](cell::RaceCell), a shared variable whose every
 //!   access is checked, and loom's checked [`UnsafeCell`](cell::UnsafeCell);
-//! - [`annotate`]: hooks for synchronization racecheck cannot see.
+//! - [`annotate`]: hooks for synchronization racecheck cannot see;
+//! - [`deadlock`]: Go's "all threads are asleep" report, for threads
+//!   parked in channels and joins.
 //!
 //! Detection is on when the process starts with `RACECHECK=1` (or `true`)
 //! and off otherwise; off, each wrapper costs about what its std
@@ -46,6 +48,7 @@ pub mod annotate;
 pub mod cell;
 mod clock;
 mod config;
+pub mod deadlock;
 mod lazy_clock;
 mod report;
 mod runtime;

@@ -262,8 +262,11 @@ impl<T> JoinHandle<T> {
 
     /// Waits for the thread to finish; its whole life is then ordered
     /// before the caller's future.
+    #[track_caller]
     pub fn join(self) -> Result<T> {
+        crate::deadlock::park("join", std::panic::Location::caller());
         let result = self.inner.join();
+        crate::deadlock::unpark();
         join_edge(&self.final_clock);
         result
     }
@@ -408,8 +411,11 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
 
     /// Waits for the thread to finish; its whole life is then ordered
     /// before the caller's future.
+    #[track_caller]
     pub fn join(self) -> Result<T> {
+        crate::deadlock::park("join", std::panic::Location::caller());
         let result = self.inner.join();
+        crate::deadlock::unpark();
         join_edge(&self.final_clock);
         result
     }

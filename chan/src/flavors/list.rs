@@ -48,11 +48,14 @@ use std::ptr;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
+use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
+use crate::trace;
 use crate::waker::SyncWaker;
 
 const WRITE: usize = 1;
@@ -82,6 +85,10 @@ struct Block<T> {
     /// the block is published and never again.
     start: usize,
     slots: [Slot<T>; BLOCK_CAP],
+    /// racecheck: a clock per slot, released by its sender and acquired
+    /// by its receiver (an unbounded channel only orders send before
+    /// receive); empty when detection is off.
+    clocks: Box<[SyncClock]>,
 }
 
 impl<T> Block<T> {
@@ -93,6 +100,7 @@ impl<T> Block<T> {
                 msg: UnsafeCell::new(MaybeUninit::uninit()),
                 state: AtomicUsize::new(0),
             }),
+            clocks: race::slot_clocks(BLOCK_CAP),
         })
     }
 
@@ -386,6 +394,12 @@ impl<T> Channel<T> {
         let slot = unsafe { &(*block).slots[offset] };
         // SAFETY: the slot is ours until we set WRITE.
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
+        if racecheck::enabled() {
+            // SAFETY: live while our claim is unfinished.
+            if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
+                clock.release();
+            }
+        }
         // Release publishes the message; Acquire sees a receiver's SKIP.
         let prev = slot.state.fetch_or(WRITE, Ordering::AcqRel);
         if prev & SKIP == 0 {
@@ -494,6 +508,12 @@ impl<T> Channel<T> {
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        if racecheck::enabled() {
+            // SAFETY: live while our claim is unfinished.
+            if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
+                clock.acquire();
+            }
+        }
         // SAFETY: we hold the claim and do not touch the block afterwards.
         unsafe { Block::finish(block, offset) };
         Some(msg)
@@ -507,6 +527,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
@@ -530,21 +551,33 @@ impl<T> Channel<T> {
     }
 
     #[cold]
+    #[track_caller]
     fn park_until(&self, deadline: Option<Instant>) {
-        Context::with(|cx| {
+        let _blocked = race::blocking(deadline, "chan receive", std::panic::Location::caller());
+        let wait = trace::parking(|| trace::Park {
+            id: self as *const Self as usize,
+            op: "recv",
+            flavor: "list",
+            capacity: None,
+            len: self.len(),
+        });
+        let sel = Context::with(|cx| {
             let mut anchor = 0usize;
             let oper = Operation::hook(&mut anchor);
             self.receivers.register(oper, cx);
             if self.can_recv() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            match cx.wait_until(deadline, false) {
+            let sel = cx.wait_until(deadline, false);
+            match sel {
                 Selected::Aborted | Selected::Disconnected => {
                     self.receivers.unregister(oper);
                 }
                 Selected::Operation(_) | Selected::Waiting => {}
             }
-        })
+            sel
+        });
+        trace::woke(wait, trace::outcome_of_retry(sel, deadline));
     }
 
     /// Whether a receive may not block now. Conservative (it may say yes

@@ -23,11 +23,14 @@ use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
+use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Backoff, UnsafeCell};
+use crate::trace;
 use crate::waker::SyncWaker;
 
 /// One cell of the ring.
@@ -53,6 +56,9 @@ pub(crate) struct Channel<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
     buffer: Box<[Slot<T>]>,
+    /// racecheck's sync object for each slot (see `race.rs`); empty when
+    /// detection is off.
+    clocks: Box<[SyncClock]>,
     cap: usize,
     one_lap: usize,
     mark_bit: usize,
@@ -82,6 +88,7 @@ impl<T> Channel<T> {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             buffer,
+            clocks: race::slot_clocks(cap),
             cap,
             one_lap,
             mark_bit,
@@ -151,6 +158,7 @@ impl<T> Channel<T> {
         // SAFETY: the claim gave this thread the only right to the slot until
         // the stamp below, and the slot is empty (its stamp said so).
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
+        race::notify_slot(&self.clocks, tail & (self.mark_bit - 1));
         // Release: the receiver that acquires this stamp sees the message.
         slot.stamp.store(tail + 1, Ordering::Release);
         self.receivers.notify();
@@ -200,6 +208,7 @@ impl<T> Channel<T> {
         // SAFETY: the claim gave this thread the only right to the slot, and
         // the Acquire load of the stamp `head + 1` saw the sender's write.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        race::notify_slot(&self.clocks, head & (self.mark_bit - 1));
         // Release: the sender that claims the slot in the next lap sees that
         // we are done with it.
         slot.stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
@@ -236,6 +245,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         loop {
             let mut patience = Patience::new();
@@ -271,6 +281,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
@@ -297,8 +308,22 @@ impl<T> Channel<T> {
     /// Registers in `waker`, re-checks `ready`, and parks until notified,
     /// closed, or `deadline`. The caller retries its operation afterwards.
     #[cold]
+    #[track_caller]
     fn park_until(&self, waker: &SyncWaker, deadline: Option<Instant>, ready: impl Fn() -> bool) {
-        Context::with(|cx| {
+        let sending = std::ptr::eq(waker, &self.senders);
+        let _blocked = race::blocking(
+            deadline,
+            if sending { "chan send" } else { "chan receive" },
+            std::panic::Location::caller(),
+        );
+        let wait = trace::parking(|| trace::Park {
+            id: self as *const Self as usize,
+            op: if sending { "send" } else { "recv" },
+            flavor: "ring",
+            capacity: Some(self.cap),
+            len: self.len(),
+        });
+        let sel = Context::with(|cx| {
             let mut anchor = 0usize;
             let oper = Operation::hook(&mut anchor);
             waker.register(oper, cx);
@@ -307,14 +332,17 @@ impl<T> Channel<T> {
             if ready() {
                 let _ = cx.try_select(Selected::Aborted);
             }
-            match cx.wait_until(deadline, false) {
+            let sel = cx.wait_until(deadline, false);
+            match sel {
                 Selected::Aborted | Selected::Disconnected => {
                     waker.unregister(oper);
                 }
                 // The notifier already removed our entry.
                 Selected::Operation(_) | Selected::Waiting => {}
             }
-        })
+            sel
+        });
+        trace::woke(wait, trace::outcome_of_retry(sel, deadline));
     }
 
     pub(crate) fn len(&self) -> usize {

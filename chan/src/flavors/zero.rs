@@ -28,7 +28,9 @@ use std::time::Instant;
 
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::{Mutex, MutexGuard, UnsafeCell};
+use crate::trace;
 use crate::waker::{Entry, Step, Waker};
 
 /// The hand-over cell a parked operation owns.
@@ -108,8 +110,11 @@ impl<T> Channel<T> {
             // runs only on listed entries).
             let packet = unsafe { packet::<T>(entry) };
             match step {
-                // SAFETY: as above.
-                Step::Prepare => unsafe { packet.put(msg.take()) },
+                Step::Prepare => {
+                    entry.cx.sync_with_waiter();
+                    // SAFETY: as above.
+                    unsafe { packet.put(msg.take()) }
+                }
                 // SAFETY: as above.
                 Step::Undo => msg = unsafe { packet.take() },
             }
@@ -124,8 +129,11 @@ impl<T> Channel<T> {
             // SAFETY: we hold the lock and the entry is listed.
             let packet = unsafe { packet::<T>(entry) };
             match step {
-                // SAFETY: as above.
-                Step::Prepare => msg = unsafe { packet.take() },
+                Step::Prepare => {
+                    entry.cx.sync_with_waiter();
+                    // SAFETY: as above.
+                    msg = unsafe { packet.take() }
+                }
                 // SAFETY: as above.
                 Step::Undo => unsafe { packet.put(msg.take()) },
             }
@@ -148,6 +156,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut inner = self.lock();
         if inner.closed {
@@ -166,15 +175,29 @@ impl<T> Channel<T> {
                 return Err(SendTimeoutError::Timeout(msg));
             }
         }
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut packet = Packet::new(Some(msg));
             let oper = Operation::hook(&mut packet);
+            cx.publish_wait();
             inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
+            let _blocked = race::blocking(deadline, "chan send", at);
+            let wait = trace::parking(|| trace::Park {
+                id: self as *const Self as usize,
+                op: "send",
+                flavor: "zero",
+                capacity: Some(0),
+                len: 0,
+            });
             let sel = cx.wait_until(deadline, true);
+            trace::woke(wait, trace::outcome_of_handoff(sel, true));
             match sel {
                 // A receiver took the message before selecting us.
-                Selected::Operation(_) => Ok(()),
+                Selected::Operation(_) => {
+                    cx.acquire_handoff();
+                    Ok(())
+                }
                 Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
                     let mut inner = self.lock();
                     inner.senders.unregister(oper);
@@ -206,6 +229,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut inner = self.lock();
         if inner.closed {
@@ -221,14 +245,26 @@ impl<T> Channel<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
         }
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut packet = Packet::<T>::new(None);
             let oper = Operation::hook(&mut packet);
+            cx.publish_wait();
             inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
+            let _blocked = race::blocking(deadline, "chan receive", at);
+            let wait = trace::parking(|| trace::Park {
+                id: self as *const Self as usize,
+                op: "recv",
+                flavor: "zero",
+                capacity: Some(0),
+                len: 0,
+            });
             let sel = cx.wait_until(deadline, true);
+            trace::woke(wait, trace::outcome_of_handoff(sel, true));
             match sel {
                 Selected::Operation(_) => {
+                    cx.acquire_handoff();
                     // SAFETY: the sender that selected us is done with the
                     // packet; its CAS published the message it put there.
                     Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))

@@ -32,10 +32,14 @@
 
 use std::time::Instant;
 
+use racecheck::annotate::SyncClock;
+
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::race;
 use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{Mutex, MutexGuard, UnsafeCell};
+use crate::trace;
 
 use super::buf::Buf;
 use super::waitq::{Sudog, WaitQ};
@@ -67,6 +71,15 @@ pub(crate) struct Locked<T> {
     /// Values written into `buf` over the channel's life (not in Go; lets
     /// the tests tell a direct hand-off from a trip through the buffer).
     buffered: u64,
+    /// racecheck: one sync object per slot of a bounded buffer, Go's
+    /// `chanbuf(c, i)` as seen by `racenotify`. Allocated only with
+    /// detection on, at most [`MAX_RACESLOTS`] of them (slot `i` uses clock
+    /// `i % len`: sharing a clock only adds edges, it never invents a
+    /// race); empty when unbuffered or unbounded.
+    raceslots: Box<[SyncClock]>,
+    /// racecheck, unbounded only: senders release into it, receivers
+    /// acquire it (send → receive, coarser than per message).
+    racebuf: SyncClock,
 }
 
 // SAFETY: values move between threads, through the ring and the sudogs'
@@ -77,6 +90,16 @@ pub(crate) struct Locked<T> {
 unsafe impl<T: Send> Send for HChan<T> {}
 // SAFETY: as above; no `&T` is ever shared between threads.
 unsafe impl<T: Send> Sync for HChan<T> {}
+
+/// The most per-slot racecheck clocks a bounded channel gets.
+const MAX_RACESLOTS: usize = 1024;
+
+impl<T> Locked<T> {
+    /// racecheck's sync object for buffer slot `i`, if the buffer has them.
+    fn raceslot(&self, i: usize) -> Option<&SyncClock> {
+        self.raceslots.get(i % self.raceslots.len().max(1))
+    }
+}
 
 /// Why an operation did not complete.
 pub(crate) enum Fail {
@@ -114,6 +137,10 @@ impl<T> HChan<T> {
                 recvq: WaitQ::new(),
                 sendq: WaitQ::new(),
                 buffered: 0,
+                raceslots: (0..if racecheck::enabled() { dataqsiz.unwrap_or(0).min(MAX_RACESLOTS) } else { 0 })
+                    .map(|_| SyncClock::new())
+                    .collect(),
+                racebuf: SyncClock::new(),
             }),
         }
     }
@@ -152,6 +179,7 @@ impl<T> HChan<T> {
     /// Go's `chansend`: hands `ep` to a parked receiver, else buffers it,
     /// else (if `block`) parks until a receiver takes it, the channel
     /// closes, or `deadline` passes. On failure the value comes back.
+    #[track_caller]
     fn chansend(&self, ep: T, block: bool, deadline: Option<Instant>) -> Result<(), (Fail, T)> {
         // Fast path: a non-blocking send on an open, full channel fails
         // without the lock. As in Go, `closed` is read before `full`: if both
@@ -171,6 +199,11 @@ impl<T> HChan<T> {
         // goes straight into the receiver's slot and never touches `buf`.
         let mut ep = Some(ep);
         if let Some(gp) = c.recvq.dequeue(Some(&mut ep), true) {
+            // Go: "pretend we go through the buffer" at slot `recvx`, so the
+            // hand-off counts toward the k-th receive → (k+C)-th send rule.
+            if let Some(slot) = c.raceslot(c.recvx) {
+                race::notify(slot);
+            }
             send(c, gp);
             return Ok(());
         }
@@ -188,6 +221,10 @@ impl<T> HChan<T> {
             }
             // Room: `sendx` is the empty slot after the last value.
             let sendx = c.sendx;
+            match c.raceslot(sendx) {
+                Some(slot) => race::notify(slot),
+                None => c.racebuf.release_merge(),
+            }
             c.buf.put(sendx, ep);
             c.sendx = c.buf.next(sendx);
             c.buffered += 1;
@@ -204,10 +241,12 @@ impl<T> HChan<T> {
         }
 
         // Park on sendq with the value in a slot on our stack.
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut elem = UnsafeCell::new(Some(ep));
             let oper = Operation::hook(&mut elem);
             let mysg = Sudog::new(cx, oper, &elem, self.id());
+            cx.publish_wait();
             // SAFETY: `mysg` stays in this frame until it is unlinked: we
             // return below only after being selected (the peer unlinked it
             // before selecting us) or after `remove` under the lock; nothing
@@ -216,7 +255,20 @@ impl<T> HChan<T> {
             // Go's `gopark(chanparkcommit)`: unlock only once queued, so the
             // next thread to take the lock finds us.
             drop(c);
+            let _blocked = race::blocking(deadline, "chan send", at);
+            let wait = trace::parking(|| trace::Park {
+                id: self.id() as usize,
+                op: "send",
+                flavor: "hchan",
+                capacity: self.dataqsiz,
+                len: self.qcount.load(Ordering::Relaxed),
+            });
             let sel = cx.wait_until(deadline, true);
+            if let Selected::Operation(_) = sel {
+                cx.acquire_handoff();
+            }
+            // `success` is only ours to read once a peer selected us.
+            trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
             self.after_park(&mysg, sel, |c| &mut c.sendq).map_err(|fail| {
                 // SAFETY: we were not completed by a peer (or closechan left
                 // our slot alone), and no peer can reach the slot any more.
@@ -230,6 +282,7 @@ impl<T> HChan<T> {
     /// it is full), else from the buffer, else (if `block`) parks until a
     /// sender hands it a value, the channel closes, or `deadline` passes.
     /// A closed channel is drained before it reports `Closed`.
+    #[track_caller]
     fn chanrecv(&self, block: bool, deadline: Option<Instant>) -> Result<T, Fail> {
         // Fast path: a non-blocking receive on an empty channel fails
         // without the lock. Order matters, as in Go: `empty` is read before
@@ -267,6 +320,10 @@ impl<T> HChan<T> {
             // SAFETY: `qcount > 0`, so slot `recvx` is full (invariant);
             // advancing `recvx` and lowering `qcount` marks it empty.
             let v = unsafe { c.buf.take(recvx) };
+            match c.raceslot(recvx) {
+                Some(slot) => race::notify(slot),
+                None => c.racebuf.acquire(),
+            }
             c.recvx = c.buf.next(recvx);
             self.qcount.store(qcount - 1, Ordering::SeqCst);
             self.check(&c);
@@ -278,15 +335,30 @@ impl<T> HChan<T> {
         }
 
         // Park on recvq with an empty slot on our stack for the sender.
+        let at = std::panic::Location::caller();
         Context::with(|cx| {
             let mut elem = UnsafeCell::new(None);
             let oper = Operation::hook(&mut elem);
             let mysg = Sudog::new(cx, oper, &elem, self.id());
+            cx.publish_wait();
             // SAFETY: as in `chansend`: we leave only once selected (already
             // unlinked) or after unlinking ourselves under the lock.
             unsafe { c.recvq.enqueue(&mysg) };
             drop(c);
+            let _blocked = race::blocking(deadline, "chan receive", at);
+            let wait = trace::parking(|| trace::Park {
+                id: self.id() as usize,
+                op: "recv",
+                flavor: "hchan",
+                capacity: self.dataqsiz,
+                len: self.qcount.load(Ordering::Relaxed),
+            });
             let sel = cx.wait_until(deadline, true);
+            if let Selected::Operation(_) = sel {
+                cx.acquire_handoff();
+            }
+            // `success` is only ours to read once a peer selected us.
+            trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
             self.after_park(&mysg, sel, |c| &mut c.recvq).map(|()| {
                 // SAFETY: the sender that selected us wrote the slot before
                 // its CAS, which our wait observed (Acquire); it will not
@@ -397,6 +469,7 @@ impl<T> HChan<T> {
         })
     }
 
+    #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         self.chansend(msg, true, deadline).map_err(|(fail, msg)| match fail {
             Fail::NotReady => SendTimeoutError::Timeout(msg),
@@ -411,6 +484,7 @@ impl<T> HChan<T> {
         })
     }
 
+    #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.chanrecv(true, deadline).map_err(|fail| match fail {
             Fail::NotReady => RecvTimeoutError::Timeout,
@@ -470,6 +544,12 @@ fn recv<T>(hc: &HChan<T>, mut c: MutexGuard<'_, Locked<T>>, v: T, gp: Context) -
         // SAFETY: the ring is full (a sender was parked; invariant), so
         // slot `recvx` holds the oldest value. We refill it at once.
         let head = unsafe { c.buf.take(recvx) };
+        // Go's two `racenotify` calls on slot `recvx`: `dequeue` already
+        // gave us the parked sender's past, so this one call carries both
+        // its value's and our own history to the slot.
+        if let Some(slot) = c.raceslot(recvx) {
+            race::notify(slot);
+        }
         c.buf.put(recvx, v);
         c.buffered += 1;
         c.recvx = c.buf.next(recvx);

@@ -195,6 +195,9 @@ impl<T> WaitQ<T> {
             let cx = sg.cx.clone();
             let oper = sg.oper;
             let is_select = sg.is_select;
+            // racecheck: the hand-off (or the close) is an edge both ways
+            // with the waiter, published by the CAS below.
+            cx.sync_with_waiter();
             match cx.try_select(Selected::Operation(oper)) {
                 Ok(()) => return Some(cx),
                 Err(lost_to) => {

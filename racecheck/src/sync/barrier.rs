@@ -82,6 +82,7 @@ impl Barrier {
     }
 
     /// Blocks until `n` threads have called `wait`.
+    #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         let on = enabled();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -102,7 +103,9 @@ impl Barrier {
             self.cvar.notify_all();
         } else {
             while state.generation == generation {
+                crate::deadlock::park("barrier wait", std::panic::Location::caller());
                 state = self.cvar.wait(state).unwrap_or_else(PoisonError::into_inner);
+                crate::deadlock::unpark();
             }
         }
         if on {

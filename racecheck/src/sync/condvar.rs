@@ -45,14 +45,18 @@ impl Condvar {
     }
 
     /// Unlocks, waits for a notification, re-locks.
+    #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let (inner, clock) = guard.into_std();
+        crate::deadlock::park("condvar wait", std::panic::Location::caller());
         let result = self.inner.wait(inner);
+        crate::deadlock::unpark();
         self.notified.acquire();
         map_lock(result, clock)
     }
 
     /// Waits while `condition` holds.
+    #[track_caller]
     pub fn wait_while<'a, T, F>(&self, mut guard: MutexGuard<'a, T>, mut condition: F) -> LockResult<MutexGuard<'a, T>>
     where
         F: FnMut(&mut T) -> bool,

@@ -60,8 +60,33 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     /// Blocks until the lock is held; acquires what the last unlock
     /// released.
+    #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        if crate::config::enabled() {
+            return self.lock_watched();
+        }
         match self.inner.lock() {
+            Ok(guard) => Ok(self.guard(guard)),
+            Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner()))),
+        }
+    }
+
+    /// `lock` with detection on: tells the deadlock detector when the lock
+    /// is taken, so that the thread really waits.
+    #[cold]
+    #[track_caller]
+    fn lock_watched(&self) -> LockResult<MutexGuard<'_, T>> {
+        let result = match self.inner.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(TryLockError::Poisoned(poison)) => Err(poison),
+            Err(TryLockError::WouldBlock) => {
+                crate::deadlock::park("mutex lock", std::panic::Location::caller());
+                let result = self.inner.lock();
+                crate::deadlock::unpark();
+                result
+            }
+        };
+        match result {
             Ok(guard) => Ok(self.guard(guard)),
             Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner()))),
         }

@@ -60,12 +60,15 @@ impl WaitGroup {
 
     /// Leaves the group (as a drop) and blocks until every other member has
     /// left; everything they did is then ordered before the caller's future.
+    #[track_caller]
     pub fn wait(self) {
         let inner = self.inner.clone();
         drop(self);
         let mut state = inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         while state.count > 0 {
+            crate::deadlock::park("wait group wait", std::panic::Location::caller());
             state = inner.cvar.wait(state).unwrap_or_else(PoisonError::into_inner);
+            crate::deadlock::unpark();
         }
         if enabled() {
             with_current(|t| t.acquire_from(&state.done));

@@ -5,7 +5,7 @@
 //! every hand-off.
 //!
 //! ```text
-//! cargo build --release -p racecheck --example workload
+//! cargo build --release --example workload
 //! /usr/bin/time -v target/release/examples/workload             # off
 //! RACECHECK=1 /usr/bin/time -v target/release/examples/workload # on
 //! ```
