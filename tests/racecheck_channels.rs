@@ -230,3 +230,81 @@ fn laps((s, r): (Sender<u32>, Receiver<u32>)) {
 
 scenario!(ring_laps_stay_ordered, races = 0, laps(chan::bounded(4)));
 scenario!(hchan_laps_stay_ordered, races = 0, laps(chan::hchan::bounded(4)));
+
+/// Select cases follow the same rules: a send happens before the receive
+/// that a parked `select!` completes, and a `select!` send arm happens
+/// before the plain receive that takes it.
+fn send_then_select_recv((s, r): (Sender<u32>, Receiver<u32>)) {
+    static DATA: RaceCell<u32> = RaceCell::new(0);
+    let receiver = thread::spawn(move || {
+        let never = chan::never::<u32>();
+        chan::select! {
+            recv(r) -> v => { v.unwrap(); }
+            recv(never) -> _ => unreachable!(),
+        }
+        DATA.get()
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    DATA.set(7);
+    s.send(1).unwrap();
+    assert_eq!(receiver.join().unwrap(), 7);
+}
+
+fn select_send_then_recv((s, r): (Sender<u32>, Receiver<u32>)) {
+    static DATA: RaceCell<u32> = RaceCell::new(0);
+    let receiver = thread::spawn(move || {
+        r.recv().unwrap();
+        DATA.get()
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    DATA.set(7);
+    let never = chan::never::<u32>();
+    chan::select! {
+        send(s, 1) -> res => res.unwrap(),
+        recv(never) -> _ => unreachable!(),
+    }
+    assert_eq!(receiver.join().unwrap(), 7);
+}
+
+/// A write after a select's send is not ordered before the receiver's read.
+fn write_after_select_send((s, r): (Sender<u32>, Receiver<u32>)) {
+    static DATA: RaceCell<u32> = RaceCell::new(0);
+    static WRITTEN: StdFlag = StdFlag::new(false);
+    let receiver = thread::spawn(move || {
+        let never = chan::never::<u32>();
+        chan::select! {
+            recv(r) -> v => { v.unwrap(); }
+            recv(never) -> _ => unreachable!(),
+        }
+        spin_until(&WRITTEN);
+        DATA.get()
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    chan::select! {
+        send(s, 1) -> res => res.unwrap(),
+    }
+    DATA.set(7);
+    WRITTEN.store(true, SeqCst);
+    receiver.join().unwrap();
+}
+
+macro_rules! select_twins {
+    ($flavor:ident, $make:expr) => {
+        mod $flavor {
+            use super::*;
+            scenario!(send_happens_before_select_recv, races = 0, send_then_select_recv($make));
+            scenario!(select_send_happens_before_recv, races = 0, select_send_then_recv($make));
+            scenario!(write_after_select_send_races, races = 1, write_after_select_send($make));
+        }
+    };
+}
+
+mod select {
+    use super::*;
+    select_twins!(ring, chan::bounded(4));
+    select_twins!(list, chan::unbounded());
+    select_twins!(zero, chan::bounded(0));
+    select_twins!(hchan_buffered, chan::hchan::bounded(4));
+    select_twins!(hchan_unbuffered, chan::hchan::bounded(0));
+    select_twins!(hchan_unbounded, chan::hchan::unbounded());
+}

@@ -266,6 +266,10 @@ fn park_on_cases<'a>(
     let mut wake_at = deadline;
     let mut polling = false;
     let mut ready = false;
+    // racecheck: publish this thread's past before any case is listed, so
+    // that a peer completing a case directly (rendezvous, hchan) orders
+    // itself after it, as for a plain parked operation.
+    cx.publish_wait();
     // Go's `sellock`: an hchan-only select queues every sudog with all its
     // channels locked (empty for any other select: each case locks alone).
     let mut held = lock_all_hchans(cases, mode);
@@ -298,6 +302,13 @@ fn park_on_cases<'a>(
         let _ = cx.try_select(Selected::Aborted);
     }
     let sel = cx.wait_until(wake_at, true);
+    if let Selected::Operation(_) = sel {
+        // racecheck: take in the past of the peer that selected us (it
+        // synchronized with our context before its CAS); a notification
+        // from a ring or list channel adds nothing here, and the retry that
+        // follows gets that edge from the slot itself.
+        cx.acquire_handoff();
+    }
     let mut won = None;
     let mut woke = None;
     // Go's pass 3, again under all the locks for an hchan-only select.
