@@ -5,9 +5,8 @@
 //! cargo run --example worker_pool
 //! ```
 //!
-//! In Go the collector would `select` on the results channel and
-//! `time.After`. Until `chan` has `select!`, the same is `recv_timeout`,
-//! which is the one-case form of that select.
+//! As in Go, the collector `select`s on the results channel and a timer
+//! (`chan::after`, Go's `time.After`), restarted for every result.
 
 use std::thread;
 use std::time::Duration;
@@ -46,17 +45,20 @@ fn main() {
 
     let mut done = 0;
     loop {
-        match results_rx.recv_timeout(Duration::from_millis(100)) {
-            Ok((job, square)) => {
-                done += 1;
-                println!("job {job:2} -> {square}");
-            }
-            Err(chan::RecvTimeoutError::Timeout) => {
+        let too_slow = chan::after(Duration::from_millis(100));
+        chan::select! {
+            recv(results_rx) -> result => match result {
+                Ok((job, square)) => {
+                    done += 1;
+                    println!("job {job:2} -> {square}");
+                }
+                Err(_) => {
+                    println!("all {done} jobs done");
+                    break;
+                }
+            },
+            recv(too_slow) -> _ => {
                 println!("no result for 100ms: giving up on the rest ({done} of {JOBS} done)");
-                break;
-            }
-            Err(chan::RecvTimeoutError::Disconnected) => {
-                println!("all {done} jobs done");
                 break;
             }
         }

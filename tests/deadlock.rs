@@ -91,6 +91,26 @@ fn timed() {
     drop(tx);
 }
 
+/// A thread parked in a `select!` over two channels nobody will ever use,
+/// while main waits to join it.
+fn select() {
+    let (_keep_a, a) = chan::bounded::<u32>(0);
+    let (_keep_b, b) = chan::hchan::bounded::<u32>(1);
+    let picker = thread::Builder::new()
+        .name("picker".into())
+        .spawn(move || {
+            blocks_next_line!("picker");
+            chan::select! {
+                recv(a) -> _ => {}
+                recv(b) -> _ => {}
+            }
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    blocks_next_line!("main");
+    picker.join().unwrap();
+}
+
 fn child(scenario: &str) -> Output {
     Command::new(std::env::current_exe().unwrap())
         .arg(scenario)
@@ -126,11 +146,13 @@ fn main() {
         Some("mutex") => return mutex(),
         Some("outside") => return outside(),
         Some("timed") => return timed(),
+        Some("select") => return select(),
         _ => {}
     }
 
     expect_deadlock("deadlock", &[("main", "join"), ("alice", "chan receive"), ("bob", "chan receive")]);
     expect_deadlock("mutex", &[("main", "mutex lock"), ("holder", "chan receive")]);
+    expect_deadlock("select", &[("main", "join"), ("picker", "select")]);
 
     for scenario in ["outside", "timed"] {
         let out = child(scenario);

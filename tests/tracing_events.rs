@@ -244,3 +244,32 @@ fn the_fast_path_emits_nothing() {
     });
     assert!(events.is_empty(), "{events:?}");
 }
+
+#[test]
+fn a_waiting_select_is_one_parked_and_woke_pair() {
+    let (s, r) = chan::bounded::<u32>(0);
+    let (_s2, r2) = chan::hchan::bounded::<u32>(4);
+    let events = capture(|| {
+        let h = later(30, move || s.send(9).unwrap());
+        chan::select! {
+            recv(r) -> v => assert_eq!(v, Ok(9)),
+            recv(r2) -> _ => unreachable!(),
+        }
+        h.join().unwrap();
+    });
+    // The rendezvous sender may park too; the select's pair is the one
+    // with op `select`.
+    let woke = park_pair(&events, "select", "select", "unbounded", "2");
+    assert!(["completed", "ready"].contains(&woke.field("outcome")), "{woke:?}");
+    assert!(waited(woke) >= Duration::from_millis(10), "waited {:?}", woke.field("waited"));
+
+    let (_s, r) = chan::bounded::<u32>(1);
+    let events = capture(|| {
+        chan::select! {
+            recv(r) -> _ => unreachable!(),
+            default(Duration::from_millis(20)) => {}
+        }
+    });
+    let woke = park_pair(&events, "select", "select", "unbounded", "1");
+    assert_eq!(woke.field("outcome"), "timeout");
+}

@@ -16,6 +16,12 @@
 //! - `closed`: the channel was closed (or lost its other side);
 //! - `timeout`: the deadline passed.
 //!
+//! A `select` that has to wait emits the same pair once per wait, with
+//! `op` and `flavor` both `select`, `id` the select's own address,
+//! `capacity` `unbounded` (a select has none) and `len` the number of cases
+//! it waits on; `completed` then means a peer completed one of its cases,
+//! `ready` that one may go now.
+//!
 //! `close` emits `closed` with `id`, `flavor`, `capacity` and `len`.
 //!
 //! The fast paths never come here. With no subscriber interested in `chan`

@@ -137,12 +137,14 @@ impl<'a> Select<'a> {
     }
 
     /// Blocks until an operation can go and selects it.
+    #[track_caller]
     pub fn select(&mut self) -> SelectedOperation<'a> {
         let pos = self.run(Until::Forever, Mode::Complete).expect("a select without a deadline always selects");
         self.selected(pos)
     }
 
     /// Blocks at most `timeout` for an operation to go and selects it.
+    #[track_caller]
     pub fn select_timeout(&mut self, timeout: Duration) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
         match Instant::now().checked_add(timeout) {
             Some(deadline) => self.select_deadline(deadline),
@@ -152,6 +154,7 @@ impl<'a> Select<'a> {
 
     /// Blocks until `deadline` at the latest for an operation to go, and
     /// selects it. A deadline in the past still selects a ready operation.
+    #[track_caller]
     pub fn select_deadline(&mut self, deadline: Instant) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
         self.run(Until::Deadline(deadline), Mode::Complete).map(|pos| self.selected(pos)).ok_or(SelectTimeoutError)
     }
@@ -164,12 +167,14 @@ impl<'a> Select<'a> {
 
     /// Blocks until an operation could go and returns its index, without
     /// performing it.
+    #[track_caller]
     pub fn ready(&mut self) -> usize {
         let pos = self.run(Until::Forever, Mode::Observe).expect("a select without a deadline always selects");
         self.cases[pos].0
     }
 
     /// As [`ready`](Select::ready), waiting at most `timeout`.
+    #[track_caller]
     pub fn ready_timeout(&mut self, timeout: Duration) -> Result<usize, ReadyTimeoutError> {
         match Instant::now().checked_add(timeout) {
             Some(deadline) => self.ready_deadline(deadline),
@@ -178,6 +183,7 @@ impl<'a> Select<'a> {
     }
 
     /// As [`ready`](Select::ready), waiting until `deadline` at the latest.
+    #[track_caller]
     pub fn ready_deadline(&mut self, deadline: Instant) -> Result<usize, ReadyTimeoutError> {
         self.run(Until::Deadline(deadline), Mode::Observe).map(|pos| self.cases[pos].0).ok_or(ReadyTimeoutError)
     }
@@ -188,6 +194,7 @@ impl<'a> Select<'a> {
     }
 
     /// The select loop; returns the position of the case that went.
+    #[track_caller]
     fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
         let mut order: Vec<usize> = (0..self.cases.len()).collect();
         if !self.biased {
@@ -215,7 +222,8 @@ impl<'a> Select<'a> {
                 Until::Forever => None,
             };
             let cases = &mut self.cases;
-            let round = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll));
+            let at = std::panic::Location::caller();
+            let round = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll, at));
             if let Some(pos) = round.won {
                 return Some(pos);
             }
@@ -261,6 +269,7 @@ fn park_on_cases<'a>(
     deadline: Option<Instant>,
     mode: Mode,
     poll: &mut Duration,
+    at: &'static std::panic::Location<'static>,
 ) -> Round {
     let mut listed = Vec::with_capacity(order.len());
     let mut wake_at = deadline;
@@ -301,7 +310,18 @@ fn park_on_cases<'a>(
         // of the cases listed so far (then that choice stands).
         let _ = cx.try_select(Selected::Aborted);
     }
+    // The deadlock report sees a select with nothing to wake it but its
+    // peers; the tracing events show the select as one wait.
+    let blocked = crate::race::blocking(wake_at, "select", at);
+    let wait = crate::trace::parking(|| crate::trace::Park {
+        id: cases.as_ptr() as usize,
+        op: "select",
+        flavor: "select",
+        capacity: None,
+        len: listed.len(),
+    });
     let sel = cx.wait_until(wake_at, true);
+    drop(blocked);
     if let Selected::Operation(_) = sel {
         // racecheck: take in the past of the peer that selected us (it
         // synchronized with our context before its CAS); a notification
@@ -323,6 +343,10 @@ fn park_on_cases<'a>(
         }
     }
     drop(held);
+    crate::trace::woke(
+        wait,
+        if won.is_some() { crate::trace::Outcome::Completed } else { crate::trace::outcome_of_retry(sel, deadline) },
+    );
     if let Selected::Operation(oper) = sel {
         // A ring or list case that found itself ready while registering was
         // unlisted at once, but may still have been notified meanwhile.
