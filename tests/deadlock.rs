@@ -91,6 +91,29 @@ fn timed() {
     drop(tx);
 }
 
+/// As `mutex`, with a racecheck `RwLock` held for writing and main trying
+/// to read.
+fn rwlock() {
+    let lock = std::sync::Arc::new(racecheck::sync::RwLock::new(0));
+    let (tx, rx) = chan::bounded::<u32>(0);
+    let holder = {
+        let lock = lock.clone();
+        thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || {
+                let mut held = lock.write().unwrap();
+                blocks_next_line!("writer");
+                *held = rx.recv().unwrap();
+            })
+            .unwrap()
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    blocks_next_line!("main");
+    let value = *lock.read().unwrap();
+    tx.send(value).unwrap();
+    holder.join().unwrap();
+}
+
 /// A thread parked in a `select!` over two channels nobody will ever use,
 /// while main waits to join it.
 fn select() {
@@ -147,12 +170,14 @@ fn main() {
         Some("outside") => return outside(),
         Some("timed") => return timed(),
         Some("select") => return select(),
+        Some("rwlock") => return rwlock(),
         _ => {}
     }
 
     expect_deadlock("deadlock", &[("main", "join"), ("alice", "chan receive"), ("bob", "chan receive")]);
     expect_deadlock("mutex", &[("main", "mutex lock"), ("holder", "chan receive")]);
     expect_deadlock("select", &[("main", "join"), ("picker", "select")]);
+    expect_deadlock("rwlock", &[("main", "rwlock read"), ("writer", "chan receive")]);
 
     for scenario in ["outside", "timed"] {
         let out = child(scenario);

@@ -136,7 +136,21 @@ pub struct Receiver<T> {
 impl<T> Receiver<T> {
     /// Blocks for a message; its send is then ordered before the caller's
     /// future.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
+        if crate::config::enabled() {
+            // A receive that really has to wait tells the deadlock detector.
+            match self.inner.try_recv() {
+                Ok(msg) => return Ok(msg.open()),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(RecvError),
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    crate::deadlock::park("chan receive", std::panic::Location::caller());
+                    let result = self.inner.recv();
+                    crate::deadlock::unpark();
+                    return result.map(Envelope::open);
+                }
+            }
+        }
         self.inner.recv().map(Envelope::open)
     }
 

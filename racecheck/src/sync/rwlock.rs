@@ -61,8 +61,25 @@ impl<T> RwLock<T> {
 impl<T: ?Sized> RwLock<T> {
     /// Blocks until shared access is held; acquires the last writer's
     /// release (and nothing from other readers).
+    #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        match self.inner.read() {
+        let result = if crate::config::enabled() {
+            // With detection on, a read that really has to wait tells the
+            // deadlock detector, as `Mutex::lock` does.
+            match self.inner.try_read() {
+                Ok(guard) => Ok(guard),
+                Err(TryLockError::Poisoned(poison)) => Err(poison),
+                Err(TryLockError::WouldBlock) => {
+                    crate::deadlock::park("rwlock read", std::panic::Location::caller());
+                    let result = self.inner.read();
+                    crate::deadlock::unpark();
+                    result
+                }
+            }
+        } else {
+            self.inner.read()
+        };
+        match result {
             Ok(guard) => Ok(self.read_guard(guard)),
             Err(poison) => Err(PoisonError::new(self.read_guard(poison.into_inner()))),
         }
@@ -81,8 +98,23 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Blocks until exclusive access is held; acquires the last writer's
     /// release and every reader's release since.
+    #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        match self.inner.write() {
+        let result = if crate::config::enabled() {
+            match self.inner.try_write() {
+                Ok(guard) => Ok(guard),
+                Err(TryLockError::Poisoned(poison)) => Err(poison),
+                Err(TryLockError::WouldBlock) => {
+                    crate::deadlock::park("rwlock write", std::panic::Location::caller());
+                    let result = self.inner.write();
+                    crate::deadlock::unpark();
+                    result
+                }
+            }
+        } else {
+            self.inner.write()
+        };
+        match result {
             Ok(guard) => Ok(self.write_guard(guard)),
             Err(poison) => Err(PoisonError::new(self.write_guard(poison.into_inner()))),
         }
