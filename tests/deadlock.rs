@@ -114,6 +114,23 @@ fn rwlock() {
     holder.join().unwrap();
 }
 
+/// A scoped thread waits for a message that main sends only after the
+/// scope, so main waits forever in the scope's implicit join.
+fn scope() {
+    let (tx, rx) = chan::bounded::<u32>(0);
+    blocks_next_line!("main");
+    thread::scope(|s| {
+        thread::Builder::new()
+            .name("scoped".into())
+            .spawn_scoped(s, || {
+                blocks_next_line!("scoped");
+                rx.recv().unwrap();
+            })
+            .unwrap();
+    });
+    tx.send(1).unwrap();
+}
+
 /// A thread parked in a `select!` over two channels nobody will ever use,
 /// while main waits to join it.
 fn select() {
@@ -171,6 +188,7 @@ fn main() {
         Some("timed") => return timed(),
         Some("select") => return select(),
         Some("rwlock") => return rwlock(),
+        Some("scope") => return scope(),
         _ => {}
     }
 
@@ -178,6 +196,7 @@ fn main() {
     expect_deadlock("mutex", &[("main", "mutex lock"), ("holder", "chan receive")]);
     expect_deadlock("select", &[("main", "join"), ("picker", "select")]);
     expect_deadlock("rwlock", &[("main", "rwlock read"), ("writer", "chan receive")]);
+    expect_deadlock("scope", &[("main", "scope join"), ("scoped", "chan receive")]);
 
     for scenario in ["outside", "timed"] {
         let out = child(scenario);

@@ -351,6 +351,7 @@ impl fmt::Debug for Scope<'_, '_> {
 /// });
 /// assert_eq!(a.get() + b.get(), 3);
 /// ```
+#[track_caller]
 pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
@@ -358,8 +359,10 @@ where
     if !enabled() {
         return std::thread::scope(|s| f(Scope::wrap(s)));
     }
+    let at = std::panic::Location::caller();
     let clock: FinalClock = Arc::new(Mutex::new(VClock::new()));
     let mut registered = ScopeRegistration(None);
+    let mut waiting = ScopeJoinWait(false);
     let result = std::thread::scope(|s| {
         let scope = Scope::wrap(s);
         let key = scope.key();
@@ -369,11 +372,29 @@ where
             .get_or_insert_with(HashMap::new)
             .insert(key, clock.clone());
         registered.0 = Some(key);
-        f(scope)
+        let result = f(scope);
+        // What follows is std's implicit join of every thread still running
+        // in the scope: a wait the deadlock report should see.
+        crate::deadlock::park("scope join", at);
+        waiting.0 = true;
+        result
     });
+    drop(waiting);
     drop(registered);
     runtime::acquire(&clock);
     result
+}
+
+/// Ends the deadlock detector's view of a scope's implicit join once
+/// `std::thread::scope` returns or unwinds.
+struct ScopeJoinWait(bool);
+
+impl Drop for ScopeJoinWait {
+    fn drop(&mut self) {
+        if self.0 {
+            crate::deadlock::unpark();
+        }
+    }
 }
 
 /// Removes a scope's clock from `SCOPES` when the scope ends, also when it
