@@ -71,6 +71,13 @@ unsafe fn packet<T>(entry: &Entry) -> &Packet<T> {
     unsafe { &*(entry.packet as *const Packet<T>) }
 }
 
+/// Which list a parked operation waits on.
+#[derive(Clone, Copy)]
+enum Side {
+    Send,
+    Recv,
+}
+
 struct Inner {
     senders: Waker,
     receivers: Waker,
@@ -175,43 +182,21 @@ impl<T> Channel<T> {
                 return Err(SendTimeoutError::Timeout(msg));
             }
         }
-        let at = std::panic::Location::caller();
-        Context::with(|cx| {
-            let mut packet = Packet::new(Some(msg));
-            let oper = Operation::hook(&mut packet);
-            cx.publish_wait();
-            inner.senders.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
-            drop(inner);
-            let _blocked = race::blocking(deadline, "chan send", at);
-            let wait = trace::parking(|| trace::Park {
-                id: self as *const Self as usize,
-                op: "send",
-                flavor: "zero",
-                capacity: Some(0),
-                len: 0,
-            });
-            let sel = cx.wait_until(deadline, true);
-            trace::woke(wait, trace::outcome_of_handoff(sel, true));
-            match sel {
-                // A receiver took the message before selecting us.
-                Selected::Operation(_) => {
-                    cx.acquire_handoff();
-                    Ok(())
-                }
-                Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
-                    let mut inner = self.lock();
-                    inner.senders.unregister(oper);
-                    drop(inner);
-                    // SAFETY: we are unlisted, so no peer can reach the packet.
-                    let msg = unsafe { packet.take() }.expect("an unselected sender keeps its message");
-                    if sel == Selected::Aborted {
-                        Err(SendTimeoutError::Timeout(msg))
-                    } else {
-                        Err(SendTimeoutError::Disconnected(msg))
-                    }
+        let mut packet = Packet::new(Some(msg));
+        let sel = self.park(inner, Side::Send, &mut packet, deadline, std::panic::Location::caller());
+        match sel {
+            // A receiver took the message before selecting us.
+            Selected::Operation(_) => Ok(()),
+            Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
+                // SAFETY: `park` unlisted us, so no peer can reach the packet.
+                let msg = unsafe { packet.take() }.expect("an unselected sender keeps its message");
+                if sel == Selected::Aborted {
+                    Err(SendTimeoutError::Timeout(msg))
+                } else {
+                    Err(SendTimeoutError::Disconnected(msg))
                 }
             }
-        })
+        }
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
@@ -245,41 +230,67 @@ impl<T> Channel<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
         }
-        let at = std::panic::Location::caller();
+        let mut packet = Packet::<T>::new(None);
+        let sel = self.park(inner, Side::Recv, &mut packet, deadline, std::panic::Location::caller());
+        match sel {
+            // SAFETY: the sender that selected us is done with the packet;
+            // its CAS published the message it put there.
+            Selected::Operation(_) => {
+                Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))
+            }
+            Selected::Aborted => Err(RecvTimeoutError::Timeout),
+            Selected::Disconnected | Selected::Waiting => Err(RecvTimeoutError::Disconnected),
+        }
+    }
+
+    /// Lists this thread's operation with its `packet` on `side`'s list,
+    /// releases the lock, and waits until a peer completes it, the channel
+    /// closes, or `deadline` passes. Both sides park through here, so the
+    /// racecheck hand-off edges, the deadlock report and the tracing events
+    /// are the same for sends and receives. Unless a peer completed the
+    /// operation, the entry is unlisted again before this returns, so the
+    /// caller then has the packet to itself.
+    fn park(
+        &self,
+        mut inner: MutexGuard<'_, Inner>,
+        side: Side,
+        packet: &mut Packet<T>,
+        deadline: Option<Instant>,
+        at: &'static std::panic::Location<'static>,
+    ) -> Selected {
+        let (op, reason) = match side {
+            Side::Send => ("send", "chan send"),
+            Side::Recv => ("recv", "chan receive"),
+        };
         Context::with(|cx| {
-            let mut packet = Packet::<T>::new(None);
-            let oper = Operation::hook(&mut packet);
+            let oper = Operation::hook(packet);
             cx.publish_wait();
-            inner.receivers.register_with_packet(oper, &mut packet as *mut Packet<T> as *mut (), cx);
+            let list = match side {
+                Side::Send => &mut inner.senders,
+                Side::Recv => &mut inner.receivers,
+            };
+            list.register_with_packet(oper, packet as *mut Packet<T> as *mut (), cx);
             drop(inner);
-            let _blocked = race::blocking(deadline, "chan receive", at);
+            let _blocked = race::blocking(deadline, reason, at);
             let wait = trace::parking(|| trace::Park {
                 id: self as *const Self as usize,
-                op: "recv",
+                op,
                 flavor: "zero",
                 capacity: Some(0),
                 len: 0,
             });
             let sel = cx.wait_until(deadline, true);
             trace::woke(wait, trace::outcome_of_handoff(sel, true));
-            match sel {
-                Selected::Operation(_) => {
-                    cx.acquire_handoff();
-                    // SAFETY: the sender that selected us is done with the
-                    // packet; its CAS published the message it put there.
-                    Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))
-                }
-                Selected::Aborted | Selected::Disconnected | Selected::Waiting => {
-                    let mut inner = self.lock();
-                    inner.receivers.unregister(oper);
-                    drop(inner);
-                    if sel == Selected::Aborted {
-                        Err(RecvTimeoutError::Timeout)
-                    } else {
-                        Err(RecvTimeoutError::Disconnected)
-                    }
-                }
+            if let Selected::Operation(_) = sel {
+                cx.acquire_handoff();
+            } else {
+                let mut inner = self.lock();
+                match side {
+                    Side::Send => inner.senders.unregister(oper),
+                    Side::Recv => inner.receivers.unregister(oper),
+                };
             }
+            sel
         })
     }
 
