@@ -111,6 +111,21 @@ pub fn unpark() {
     }
 }
 
+/// Runs the blocking call `wait` as a wait of `op` at `at`: [`park`]
+/// before, [`unpark`] after, also if `wait` unwinds.
+#[inline]
+pub(crate) fn blocked_in<R>(op: &'static str, at: &'static Location<'static>, wait: impl FnOnce() -> R) -> R {
+    struct Unpark;
+    impl Drop for Unpark {
+        fn drop(&mut self) {
+            unpark();
+        }
+    }
+    park(op, at);
+    let _unpark = Unpark;
+    wait()
+}
+
 #[cold]
 #[inline(never)]
 fn set_parked(parked: Option<(&'static str, &'static Location<'static>)>) {

@@ -264,9 +264,7 @@ impl<T> JoinHandle<T> {
     /// before the caller's future.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        crate::deadlock::park("join", std::panic::Location::caller());
-        let result = self.inner.join();
-        crate::deadlock::unpark();
+        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || self.inner.join());
         join_edge(&self.final_clock);
         result
     }
@@ -434,9 +432,7 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
     /// before the caller's future.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        crate::deadlock::park("join", std::panic::Location::caller());
-        let result = self.inner.join();
-        crate::deadlock::unpark();
+        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || self.inner.join());
         join_edge(&self.final_clock);
         result
     }

@@ -103,9 +103,9 @@ impl Barrier {
             self.cvar.notify_all();
         } else {
             while state.generation == generation {
-                crate::deadlock::park("barrier wait", std::panic::Location::caller());
-                state = self.cvar.wait(state).unwrap_or_else(PoisonError::into_inner);
-                crate::deadlock::unpark();
+                state = crate::deadlock::blocked_in("barrier wait", std::panic::Location::caller(), || {
+                    self.cvar.wait(state).unwrap_or_else(PoisonError::into_inner)
+                });
             }
         }
         if on {

@@ -48,9 +48,8 @@ impl Condvar {
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let (inner, clock) = guard.into_std();
-        crate::deadlock::park("condvar wait", std::panic::Location::caller());
-        let result = self.inner.wait(inner);
-        crate::deadlock::unpark();
+        let result =
+            crate::deadlock::blocked_in("condvar wait", std::panic::Location::caller(), || self.inner.wait(inner));
         self.notified.acquire();
         map_lock(result, clock)
     }

@@ -144,9 +144,9 @@ impl<T> Receiver<T> {
                 Ok(msg) => return Ok(msg.open()),
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(RecvError),
                 Err(std::sync::mpsc::TryRecvError::Empty) => {
-                    crate::deadlock::park("chan receive", std::panic::Location::caller());
-                    let result = self.inner.recv();
-                    crate::deadlock::unpark();
+                    let result = crate::deadlock::blocked_in("chan receive", std::panic::Location::caller(), || {
+                        self.inner.recv()
+                    });
                     return result.map(Envelope::open);
                 }
             }

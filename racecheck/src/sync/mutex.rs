@@ -80,10 +80,7 @@ impl<T: ?Sized> Mutex<T> {
             Ok(guard) => Ok(guard),
             Err(TryLockError::Poisoned(poison)) => Err(poison),
             Err(TryLockError::WouldBlock) => {
-                crate::deadlock::park("mutex lock", std::panic::Location::caller());
-                let result = self.inner.lock();
-                crate::deadlock::unpark();
-                result
+                crate::deadlock::blocked_in("mutex lock", std::panic::Location::caller(), || self.inner.lock())
             }
         };
         match result {

@@ -70,10 +70,7 @@ impl<T: ?Sized> RwLock<T> {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
                 Err(TryLockError::WouldBlock) => {
-                    crate::deadlock::park("rwlock read", std::panic::Location::caller());
-                    let result = self.inner.read();
-                    crate::deadlock::unpark();
-                    result
+                    crate::deadlock::blocked_in("rwlock read", std::panic::Location::caller(), || self.inner.read())
                 }
             }
         } else {
@@ -105,10 +102,7 @@ impl<T: ?Sized> RwLock<T> {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
                 Err(TryLockError::WouldBlock) => {
-                    crate::deadlock::park("rwlock write", std::panic::Location::caller());
-                    let result = self.inner.write();
-                    crate::deadlock::unpark();
-                    result
+                    crate::deadlock::blocked_in("rwlock write", std::panic::Location::caller(), || self.inner.write())
                 }
             }
         } else {

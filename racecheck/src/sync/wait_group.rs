@@ -66,9 +66,9 @@ impl WaitGroup {
         drop(self);
         let mut state = inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         while state.count > 0 {
-            crate::deadlock::park("wait group wait", std::panic::Location::caller());
-            state = inner.cvar.wait(state).unwrap_or_else(PoisonError::into_inner);
-            crate::deadlock::unpark();
+            state = crate::deadlock::blocked_in("wait group wait", std::panic::Location::caller(), || {
+                inner.cvar.wait(state).unwrap_or_else(PoisonError::into_inner)
+            });
         }
         if enabled() {
             with_current(|t| t.acquire_from(&state.done));
