@@ -168,7 +168,14 @@ fn semaphore((s, r): (Sender<u32>, Receiver<u32>), workers: usize) {
     for h in handles {
         h.join().unwrap();
     }
-    assert_eq!(COUNT.get() as usize, workers);
+    // Only a mutex keeps every increment: when two workers are inside at
+    // once, the race is real and one read-modify-write may be lost.
+    let count = COUNT.get() as usize;
+    if s.capacity() == Some(1) {
+        assert_eq!(count, workers);
+    } else {
+        assert!((1..=workers).contains(&count), "count {count}");
+    }
 }
 
 macro_rules! channel_rules {
