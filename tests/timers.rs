@@ -42,6 +42,28 @@ fn tick_delivers_periodically_and_does_not_queue() {
     assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
 }
 
+/// crossbeam-channel's schedule: a blocked receiver claims its tick before
+/// sleeping, so a receiver that keeps up sees exact periods; a late one gets
+/// the tick that was due, and the next comes a full period after it was
+/// taken (the missed ones are dropped).
+#[test]
+fn tick_keeps_the_period_and_drops_missed_ticks() {
+    let period = 150 * MS;
+    let r = chan::tick(period);
+    let first = r.recv().unwrap();
+    std::thread::sleep(5 * period);
+    let taken = Instant::now();
+    // Late: the tick that was due one period after the first, at once.
+    let late = r.recv().unwrap();
+    assert_eq!(late, first + period, "a prompt receiver's next tick is exactly one period later");
+    assert!(taken.elapsed() < period, "a tick that is due is delivered at once");
+    // The ones missed during the sleep are gone: the next is a period away.
+    assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+    let next = r.recv().unwrap();
+    assert!(next >= taken + period, "the tick after a late one is a full period after it was taken");
+    assert!(next < taken + 2 * period + 100 * MS);
+}
+
 #[test]
 fn never_never_delivers() {
     let r = chan::never::<String>();

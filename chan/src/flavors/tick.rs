@@ -1,7 +1,8 @@
 //! The flavor behind [`tick`](crate::tick): a message every `duration`,
-//! as crossbeam-channel has it. The channel holds at most one message: the
-//! next one is due `duration` after the previous one was *taken*, so a slow
-//! receiver skips ticks instead of finding a backlog. Never closed; no
+//! as crossbeam-channel has it. The channel holds at most one message: a
+//! tick taken late is followed by one due a full `duration` after it was
+//! taken, so a slow receiver skips ticks instead of finding a backlog,
+//! while one that keeps up sees no drift (see `recv`). Never closed; no
 //! sender (see `at.rs` for `make`).
 
 use std::marker::PhantomData;
@@ -39,21 +40,28 @@ impl<T> Channel<T> {
         Ok((self.make)(msg))
     }
 
+    /// Blocks for the next tick. The tick is claimed before sleeping (the
+    /// one after it is due a period later, or a period from now if it is
+    /// already late), so a receiver that keeps up sees a steady period with
+    /// no drift from wake-up latency, and two blocked receivers get two
+    /// different ticks. This is crossbeam-channel's rule.
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        loop {
-            let due = self.next_due();
-            match deadline {
-                Some(d) if d < due => {
+        let msg = {
+            let mut due = self.delivery_time.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(d) = deadline {
+                if d < *due {
+                    drop(due);
                     sleep_until(d);
                     return Err(RecvTimeoutError::Timeout);
                 }
-                _ => sleep_until(due),
             }
-            // Another receiver may have taken this tick; wait for the next.
-            if let Ok(msg) = self.try_recv() {
-                return Ok(msg);
-            }
-        }
+            let msg = *due;
+            let from = msg.max(Instant::now());
+            *due = from.checked_add(self.duration).unwrap_or(from + Duration::from_secs(86_400 * 365 * 30));
+            msg
+        };
+        sleep_until(msg);
+        Ok((self.make)(msg))
     }
 
     /// When a receive can next succeed.
