@@ -267,3 +267,188 @@ fn hchan_losers_are_dequeued_after_the_select() {
     assert!(h.join().unwrap());
     assert_eq!(queued(&pairs), [(0, 0); 3]);
 }
+
+/// `Select::send` on a ring claims the slot when it selects, so the room
+/// cannot be taken in between and `SelectedOperation::send` never blocks.
+#[test]
+fn a_selected_ring_send_keeps_its_room() {
+    for cap in [1, 3] {
+        let (s, r) = chan::bounded(cap);
+        for i in 0..cap as i32 - 1 {
+            s.send(i).unwrap();
+        }
+        let mut sel = Select::new();
+        let oper = sel.send(&s);
+        let selected = sel.select();
+        assert_eq!(selected.index(), oper);
+        // The last slot is reserved: nobody else can take it.
+        assert!(matches!(s.try_send(99), Err(chan::TrySendError::Full(99))));
+        // Nor can a receiver take the unwritten slot: it reads as empty.
+        for i in 0..cap as i32 - 1 {
+            assert_eq!(r.try_recv(), Ok(i));
+        }
+        assert_eq!(r.try_recv(), Err(chan::TryRecvError::Empty));
+        selected.send(&s, 7).unwrap();
+        assert_eq!(r.try_recv(), Ok(7));
+    }
+}
+
+/// A receiver blocked on the reserved slot is woken by the late send.
+#[test]
+fn a_receiver_waits_for_a_reserved_slot() {
+    let (s, r) = chan::bounded(1);
+    let mut sel = Select::new();
+    sel.send(&s);
+    let selected = sel.select();
+    thread::scope(|scope| {
+        let got = scope.spawn(|| r.recv_timeout(LONG));
+        thread::sleep(Duration::from_millis(20));
+        selected.send(&s, 5).unwrap();
+        assert_eq!(got.join().unwrap(), Ok(5));
+    });
+}
+
+/// A reservation given up (its operation dropped uncompleted, which panics)
+/// leaves a hole that receivers step over: nothing is lost or duplicated,
+/// and the channel keeps its capacity.
+#[test]
+fn an_abandoned_ring_send_leaves_the_channel_working() {
+    let (s, r) = chan::bounded(2);
+    s.send(1).unwrap();
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut sel = Select::new();
+        sel.send(&s);
+        drop(sel.select());
+    }));
+    assert!(dropped.is_err(), "dropping a selected operation panics");
+    // The hole holds its slot until a receiver passes it.
+    assert!(matches!(s.try_send(2), Err(chan::TrySendError::Full(2))));
+    assert_eq!(r.recv_timeout(LONG), Ok(1));
+    s.send(2).unwrap();
+    assert_eq!(r.recv_timeout(LONG), Ok(2));
+    assert_eq!(r.try_recv(), Err(chan::TryRecvError::Empty));
+    // A receiver blocked behind a hole steps over it to the next message.
+    let mut sel = Select::new();
+    sel.send(&s);
+    let selected = sel.select();
+    thread::scope(|scope| {
+        let got = scope.spawn(|| r.recv_timeout(LONG));
+        thread::sleep(Duration::from_millis(20));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(selected)));
+        s.send(3).unwrap();
+        assert_eq!(got.join().unwrap(), Ok(3));
+    });
+    // Both slots are free again, lap after lap.
+    for round in 0..5 {
+        s.try_send(round).unwrap();
+        s.try_send(round + 10).unwrap();
+        assert!(s.is_full());
+        assert_eq!(r.try_recv(), Ok(round));
+        assert_eq!(r.try_recv(), Ok(round + 10));
+    }
+}
+
+/// A reservation leaked with `mem::forget` never gets a message; dropping
+/// the channel must still drop every message exactly once and read no
+/// unwritten slot.
+#[test]
+fn a_forgotten_ring_reservation_is_not_read_on_drop() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (s, r) = chan::bounded(3);
+    s.send(Counted(drops.clone())).unwrap();
+    {
+        let mut sel = Select::new();
+        sel.send(&s);
+        std::mem::forget(sel.select());
+    }
+    s.send(Counted(drops.clone())).unwrap();
+    drop((s, r));
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+/// `Select` can move to another thread and be shared, as crossbeam's can.
+#[test]
+fn select_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let (s, r) = chan::bounded::<i32>(1);
+    let r_ref = &r;
+    let mut sel = Select::new();
+    sel.recv(r_ref);
+    send_sync(&sel);
+    s.send(3).unwrap();
+    thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                let op = sel.select();
+                assert_eq!(op.recv(r_ref), Ok(3));
+            })
+            .join()
+            .unwrap();
+    });
+}
+
+/// `ready` watches a ring or list channel like a receiver, but must not
+/// keep the wake-up from a real receiver: it is passed on. The watcher
+/// registers first, so it is the one the single send notifies.
+#[test]
+fn ready_passes_on_the_wake_up_it_took() {
+    for (name, (s, r)) in [("ring", chan::bounded::<i32>(4)), ("list", chan::unbounded::<i32>())] {
+        thread::scope(|scope| {
+            let watcher = scope.spawn(|| {
+                let mut sel = Select::new();
+                sel.recv(&r);
+                sel.ready_timeout(LONG).is_ok()
+            });
+            thread::sleep(Duration::from_millis(30));
+            let receiver = scope.spawn(|| {
+                let start = Instant::now();
+                let got = r.recv_timeout(Duration::from_secs(5));
+                // A receiver whose wake-up was lost would only find the
+                // message on its last try, after the timeout.
+                assert!(start.elapsed() < Duration::from_secs(4), "{name}: woken by the send, not the timeout");
+                got
+            });
+            thread::sleep(Duration::from_millis(30));
+            s.send(1).unwrap();
+            assert!(watcher.join().unwrap(), "{name}: ready saw the message");
+            assert_eq!(receiver.join().unwrap(), Ok(1), "{name}: the receiver was woken");
+        });
+    }
+}
+
+/// On a rendezvous channel `ready` for a receive and `Select::send` wait as
+/// watchers: a sender (or receiver) that starts waiting wakes them.
+#[test]
+fn rendezvous_watchers_wake_when_a_peer_waits() {
+    let (s, r) = chan::bounded::<i32>(0);
+    thread::scope(|scope| {
+        let sender = scope.spawn(|| {
+            thread::sleep(Duration::from_millis(20));
+            s.send_timeout(8, LONG)
+        });
+        let mut sel = Select::new();
+        sel.recv(&r);
+        assert!(sel.ready_timeout(LONG).is_ok());
+        assert_eq!(r.recv_timeout(LONG), Ok(8));
+        assert_eq!(sender.join().unwrap(), Ok(()));
+
+        let receiver = scope.spawn(|| {
+            thread::sleep(Duration::from_millis(20));
+            r.recv_timeout(LONG)
+        });
+        let mut sel = Select::new();
+        let oper = sel.send(&s);
+        let selected = sel.select_timeout(LONG).expect("a receiver came");
+        assert_eq!(selected.index(), oper);
+        selected.send(&s, 9).unwrap();
+        assert_eq!(receiver.join().unwrap(), Ok(9));
+    });
+}

@@ -95,6 +95,28 @@ impl Waker {
         self.try_select_with(|_, _| {})
     }
 
+    /// Wakes every waiter of another thread, selecting each with its own
+    /// operation, and unlists them all: for *watchers* (a select that only
+    /// wants to know when an operation may go), where a wake-up takes
+    /// nothing from anyone, so all of them may have it. A watcher whose
+    /// select already won elsewhere fails the CAS and is dropped from the
+    /// list all the same; it unlists itself anyway when it runs.
+    pub(crate) fn notify_watchers(&mut self) {
+        if self.selectors.is_empty() {
+            return;
+        }
+        let me = current_thread_id();
+        self.selectors.retain(|entry| {
+            if entry.cx.thread_id() == me {
+                return true;
+            }
+            if entry.cx.try_select(Selected::Operation(entry.oper)).is_ok() {
+                entry.cx.unpark();
+            }
+            false
+        });
+    }
+
     /// Tells every waiter the channel is closed, and wakes it. Entries stay
     /// listed; each waiter removes its own when it wakes.
     pub(crate) fn disconnect(&mut self) {

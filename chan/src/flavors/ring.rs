@@ -134,11 +134,19 @@ impl<T> Channel<T> {
                         backoff.spin();
                     }
                 }
-            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
-                // The slot still holds the previous lap's message: the ring
-                // is full, or a receiver is still reading it. Either way no
+            } else if (stamp & !self.mark_bit).wrapping_add(self.one_lap) == tail + 1 {
+                // The slot still holds the previous lap's message (or the
+                // hole of an abandoned reservation, see `select.rs`): the
+                // ring is full, or a receiver is still reading it. Either way no
                 // sender can claim it now (and `tail` cannot have moved on),
                 // so this is an honest "full".
+                return Claim::WouldBlock;
+            } else if stamp.wrapping_add(self.one_lap) == tail {
+                // The previous lap's sender claimed this slot and has not
+                // finished writing it (or a select reserved it and has not
+                // sent yet). `tail` went a whole lap past that claim, so
+                // every slot is taken: full. Waiting for that sender here
+                // would make `try_send` wait on a descheduled peer.
                 return Claim::WouldBlock;
             } else {
                 // Another sender claimed this slot; catch up.
@@ -180,8 +188,28 @@ impl<T> Channel<T> {
                         backoff.spin();
                     }
                 }
-            } else if stamp == head {
-                // Not written in this lap: empty, or a sender is mid-write.
+            } else if stamp == (head + 1) | self.mark_bit {
+                // A hole: a select reserved this slot for a send and was
+                // dropped without sending (see `select.rs`). Step over it as
+                // a receive that takes nothing, freeing the slot for the next
+                // lap, and go on to the next slot.
+                match self.head.compare_exchange_weak(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed) {
+                    Ok(_) => {
+                        self.slot(head).stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        self.senders.notify();
+                        head = self.next(head);
+                    }
+                    Err(current) => {
+                        head = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head || (stamp & !self.mark_bit).wrapping_add(self.one_lap) == head + 1 {
+                // Not written in this lap: empty, or a sender is mid-write;
+                // or the previous lap's receiver of this slot is still
+                // reading it (or stepping over its hole), so `head` went a
+                // whole lap past that claim: empty either way. Waiting for
+                // that peer here would make `try_recv` wait on it.
                 let tail = self.tail.load(Ordering::SeqCst);
                 if tail & !self.mark_bit == head && tail & self.mark_bit != 0 {
                     // Closed, and no sender claimed a slot before the close
@@ -226,7 +254,8 @@ impl<T> Channel<T> {
     /// and drained).
     fn can_recv(&self) -> bool {
         let head = self.head.load(Ordering::SeqCst);
-        if self.slot(head).stamp.load(Ordering::SeqCst) == head + 1 {
+        // A hole counts: the receive that finds it steps over it and goes on.
+        if self.slot(head).stamp.load(Ordering::SeqCst) & !self.mark_bit == head + 1 {
             return true;
         }
         let tail = self.tail.load(Ordering::SeqCst);
@@ -403,15 +432,24 @@ impl<T> Channel<T> {
 
 impl<T> Drop for Channel<T> {
     fn drop(&mut self) {
-        // No other handle exists, so every claimed slot was finished and the
-        // messages are exactly the slots from head up to tail.
+        // No other handle exists, so nobody is writing or reading a slot any
+        // more. The slots from head up to tail were all claimed by senders;
+        // each holds a message unless it is a hole, or a reservation whose
+        // `SelectedOperation` was leaked with `mem::forget` and so never
+        // written. A written slot's stamp is its position plus one, without
+        // the mark bit, so its index part is `index + 1`.
         let head = self.head.load(Ordering::Relaxed);
         let len = self.len();
         let hix = head & (self.mark_bit - 1);
         for i in 0..len {
             let index = if hix + i < self.cap { hix + i } else { hix + i - self.cap };
-            // SAFETY: slots head..head+len hold initialized messages nobody
-            // else can touch any more; each is dropped once.
+            let stamp = self.buffer[index].stamp.load(Ordering::Relaxed);
+            if stamp & self.mark_bit != 0 || stamp & (self.mark_bit - 1) != index + 1 {
+                continue;
+            }
+            // SAFETY: the stamp says the slot was written in its lap and not
+            // read (a read stamps the next lap, whose index part is `index`);
+            // nobody else can touch it any more, and each is dropped once.
             self.buffer[index].msg.with_mut(|p| unsafe { (*p).assume_init_drop() });
         }
     }

@@ -81,7 +81,24 @@ enum Side {
 struct Inner {
     senders: Waker,
     receivers: Waker,
+    /// Selects watching for a receiver to wait (`Select::send`, which has
+    /// no message to list yet, and `ready` on a send): woken, all of them,
+    /// whenever a receiver lists itself. See `select.rs`.
+    send_watchers: Waker,
+    /// Selects watching for a sender to wait (`ready` on a receive).
+    recv_watchers: Waker,
     closed: bool,
+}
+
+impl Inner {
+    /// A waiter of `side` was just listed: the opposite operation may go
+    /// now, so wake the selects watching for that.
+    fn waiter_listed(&mut self, side: Side) {
+        match side {
+            Side::Send => self.recv_watchers.notify_watchers(),
+            Side::Recv => self.send_watchers.notify_watchers(),
+        }
+    }
 }
 
 /// A rendezvous channel.
@@ -99,7 +116,13 @@ unsafe impl<T: Send> Sync for Channel<T> {}
 impl<T> Channel<T> {
     pub(crate) fn new() -> Self {
         Channel {
-            inner: Mutex::new(Inner { senders: Waker::new(), receivers: Waker::new(), closed: false }),
+            inner: Mutex::new(Inner {
+                senders: Waker::new(),
+                receivers: Waker::new(),
+                send_watchers: Waker::new(),
+                recv_watchers: Waker::new(),
+                closed: false,
+            }),
             _marker: PhantomData,
         }
     }
@@ -270,6 +293,7 @@ impl<T> Channel<T> {
                 Side::Recv => &mut inner.receivers,
             };
             list.register_with_packet(oper, packet as *mut Packet<T> as *mut (), cx);
+            inner.waiter_listed(side);
             drop(inner);
             let _blocked = race::blocking(deadline, reason, at);
             let wait = trace::parking(|| trace::Park {
@@ -304,6 +328,8 @@ impl<T> Channel<T> {
         inner.closed = true;
         inner.senders.disconnect();
         inner.receivers.disconnect();
+        inner.send_watchers.disconnect();
+        inner.recv_watchers.disconnect();
         true
     }
 

@@ -18,6 +18,8 @@ use std::time::Instant;
 use crate::channel::{Flavor, Receiver, Sender};
 use crate::context::{Context, Operation};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::flavors::ring;
+use crate::flavors::ring::select::Reserve;
 use crate::flavors::zero::select::SelectPacket;
 use crate::hchan::{Enqueue, HeldLock, SelectSudog};
 
@@ -85,8 +87,51 @@ pub(crate) enum Outcome {
     Received { chan: *const (), result: Erased },
     /// A send completed: `Result<(), SendError<T>>`.
     Sent { chan: *const (), result: Erased },
-    /// A send may go now; the caller sends.
-    SendReady { chan: *const () },
+    /// A send may go now; the caller sends. `reserved` holds the ring slot
+    /// claimed for it, if the channel is a ring.
+    SendReady { chan: *const (), reserved: Option<Reserved> },
+}
+
+/// A ring slot that `Select::send` claimed for the message that
+/// `SelectedOperation::send` brings, with how to give it up if that never
+/// comes (type-erased: the reader checks `chan` first).
+pub(crate) struct Reserved {
+    ring: *const (),
+    pos: usize,
+    abandon: unsafe fn(*const (), usize),
+}
+
+impl Reserved {
+    fn new<T>(ring: &ring::Channel<T>, pos: usize) -> Reserved {
+        unsafe fn abandon<T>(ring: *const (), pos: usize) {
+            // SAFETY: `ring` is the `ring::Channel<T>` `Reserved::new` was
+            // given, alive while the `SelectedOperation` holding this lives
+            // (it borrows the sender), and `pos` its reservation, used once.
+            unsafe { (*(ring as *const ring::Channel<T>)).abandon_reserved(pos) }
+        }
+        Reserved { ring: ring as *const ring::Channel<T> as *const (), pos, abandon: abandon::<T> }
+    }
+
+    /// Writes `msg` into the reserved slot.
+    ///
+    /// # Safety
+    /// `T` is the channel's message type (the caller checked the channel).
+    pub(crate) unsafe fn send<T>(self, msg: T) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the ring is alive (see `abandon`), of messages `T` per the
+        // contract, and the reservation is used once: `this` is not dropped.
+        unsafe { (*(this.ring as *const ring::Channel<T>)).send_reserved(this.pos, msg) }
+    }
+}
+
+impl Drop for Reserved {
+    /// A reservation dropped without its message (its `SelectedOperation`
+    /// was dropped uncompleted) leaves a hole that receivers step over, so
+    /// the channel goes on working.
+    fn drop(&mut self) {
+        // SAFETY: see `abandon` in `new`; not sent, so used once here.
+        unsafe { (self.abandon)(self.ring, self.pos) }
+    }
 }
 
 /// One operation of a select.
@@ -114,6 +159,10 @@ pub(crate) trait Case<'a> {
     fn lock_hchan(&self) -> Option<Box<dyn HeldLock + 'a>> {
         None
     }
+    /// Passes on a wake-up the case took while only observing (`ready`):
+    /// a ring or list notifies one waiter per change, and an observer must
+    /// not keep it from a thread that would really take the message.
+    fn forward_wakeup(&self) {}
     /// For timers: when the case becomes ready by itself.
     fn next_due(&self) -> Option<Instant>;
     /// Hands the completed result to `SelectedOperation`.
@@ -208,12 +257,14 @@ pub(crate) struct RecvCase<'a, T> {
     receiver: &'a Receiver<T>,
     parked: Option<Parked<T>>,
     result: Option<Result<T, RecvError>>,
+    /// Registered as a watcher (`ready`), not as a receiver.
+    watching: bool,
     anchor: u8,
 }
 
 impl<'a, T> RecvCase<'a, T> {
     pub(crate) fn new(receiver: &'a Receiver<T>) -> Self {
-        RecvCase { receiver, parked: None, result: None, anchor: 0 }
+        RecvCase { receiver, parked: None, result: None, watching: false, anchor: 0 }
     }
 
     fn flavor(&self) -> &'a Flavor<T> {
@@ -241,11 +292,12 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
 
     fn register(&mut self, held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
         let flavor = self.flavor();
+        self.watching = mode == Mode::Observe;
         match (flavor, mode) {
             (Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_), _) => Wait::Nothing,
-            // Observing must not take a wake-up a real receiver needs.
-            (_, Mode::Observe) => Wait::Poll,
-            (Flavor::Ring(c), Mode::Complete) => {
+            // Observing watches like a receiver, and passes the wake-up on
+            // (`forward_wakeup`), so it never keeps one from a real receiver.
+            (Flavor::Ring(c), _) => {
                 if c.watch_recv(oper, cx) {
                     c.unwatch_recv(oper);
                     Wait::Ready
@@ -253,7 +305,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
                     Wait::Listed
                 }
             }
-            (Flavor::List(c), Mode::Complete) => {
+            (Flavor::List(c), _) => {
                 if c.watch_recv(oper, cx) {
                     c.unwatch_recv(oper);
                     Wait::Ready
@@ -261,6 +313,17 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
                     Wait::Listed
                 }
             }
+            // A rendezvous receiver's packet would be filled by a sender:
+            // observing lists a watcher instead, woken when a sender waits.
+            (Flavor::Zero(c), Mode::Observe) => {
+                if c.watch_recv(oper, cx) {
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            // Go's hchan has no watchers: observing looks again on a poll.
+            (Flavor::Hchan(_), Mode::Observe) => Wait::Poll,
             (Flavor::Zero(c), Mode::Complete) => {
                 let packet = Parked::zero(&mut self.parked);
                 // SAFETY: the packet is boxed and stays in `self.parked`
@@ -287,6 +350,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         match (self.flavor(), &self.parked) {
             (Flavor::Ring(c), _) => c.unwatch_recv(oper),
             (Flavor::List(c), _) => c.unwatch_recv(oper),
+            (Flavor::Zero(c), _) if self.watching => c.unwatch_recv(oper),
             (Flavor::Zero(c), Some(Parked::Zero(packet))) => {
                 let listed = c.select_unlist_recv(oper);
                 if won {
@@ -316,6 +380,14 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
             _ => {}
         }
         false
+    }
+
+    fn forward_wakeup(&self) {
+        match self.flavor() {
+            Flavor::Ring(c) => c.forward_recv_wakeup(),
+            Flavor::List(c) => c.forward_recv_wakeup(),
+            _ => {}
+        }
     }
 
     fn next_due(&self) -> Option<Instant> {
@@ -495,12 +567,14 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
 
 pub(crate) struct ReadySendCase<'a, T> {
     sender: &'a Sender<T>,
+    /// The ring slot claimed when the case was selected.
+    reserved: Option<Reserved>,
     anchor: u8,
 }
 
 impl<'a, T> ReadySendCase<'a, T> {
     pub(crate) fn new(sender: &'a Sender<T>) -> Self {
-        ReadySendCase { sender, anchor: 0 }
+        ReadySendCase { sender, reserved: None, anchor: 0 }
     }
 
     fn flavor(&self) -> &'a Flavor<T> {
@@ -514,16 +588,30 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
     }
 
     fn try_complete(&mut self) -> bool {
-        self.is_ready()
+        match self.flavor() {
+            // Claim the slot now, so that the send cannot block later.
+            Flavor::Ring(c) => match c.reserve_send() {
+                Reserve::Slot(pos) => {
+                    self.reserved = Some(Reserved::new(c, pos));
+                    true
+                }
+                Reserve::Full => false,
+                Reserve::Closed => true,
+            },
+            // The rendezvous flavors cannot set a receiver aside for a
+            // message that is not there yet: ready means a receiver waits
+            // now (see `SelectedOperation::send`).
+            _ => self.is_ready(),
+        }
     }
 
     fn is_ready(&self) -> bool {
         can_send(self.flavor())
     }
 
-    fn register(&mut self, _held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
-        match (self.flavor(), mode) {
-            (Flavor::Ring(c), Mode::Complete) => {
+    fn register(&mut self, _held: Held<'_, 'a>, oper: Operation, cx: &Context, _mode: Mode) -> Wait {
+        match self.flavor() {
+            Flavor::Ring(c) => {
                 if c.watch_send(oper, cx) {
                     c.unwatch_send(oper);
                     Wait::Ready
@@ -531,18 +619,34 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
                     Wait::Listed
                 }
             }
-            (Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_), _) => Wait::Ready,
-            // The rendezvous flavors only wake a listed sender by taking its
-            // message, which this case does not have yet.
-            _ => Wait::Poll,
+            // No message to list yet: watch for a receiver to wait.
+            Flavor::Zero(c) => {
+                if c.watch_send(oper, cx) {
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_) => Wait::Ready,
+            // Go's hchan wakes a parked sender only by taking its message,
+            // which this case does not have yet, and has no watchers.
+            Flavor::Hchan(_) => Wait::Poll,
         }
     }
 
     fn unregister(&mut self, _held: Held<'_, 'a>, oper: Operation, _won: bool) -> bool {
-        if let Flavor::Ring(c) = self.flavor() {
-            c.unwatch_send(oper);
+        match self.flavor() {
+            Flavor::Ring(c) => c.unwatch_send(oper),
+            Flavor::Zero(c) => c.unwatch_send(oper),
+            _ => {}
         }
         false
+    }
+
+    fn forward_wakeup(&self) {
+        if let Flavor::Ring(c) = self.flavor() {
+            c.forward_send_wakeup();
+        }
     }
 
     fn next_due(&self) -> Option<Instant> {
@@ -550,7 +654,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
     }
 
     fn take_outcome(&mut self) -> Outcome {
-        Outcome::SendReady { chan: chan_of(self.flavor()) }
+        Outcome::SendReady { chan: chan_of(self.flavor()), reserved: self.reserved.take() }
     }
 
     fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {

@@ -106,19 +106,24 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a send operation; returns its index.
-    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+    ///
+    /// `T: Send` lets the `Select` itself be sent to and shared with other
+    /// threads, as crossbeam-channel's is (a channel of a non-`Send` type is
+    /// confined to one thread anyway).
+    pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
         self.add(Box::new(ReadySendCase::new(s)))
     }
 
-    /// Adds a receive operation; returns its index.
-    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+    /// Adds a receive operation; returns its index. `T: Send` as for
+    /// [`send`](Select::send).
+    pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
         self.add(Box::new(RecvCase::new(r)))
     }
 
     /// Adds a send of `msg` that the select completes itself (what
     /// `select!` uses). Not part of the stable API.
     #[doc(hidden)]
-    pub fn __send_value<T>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
+    pub fn __send_value<T: Send>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
         self.add(Box::new(SendCase::new(s, msg)))
     }
 
@@ -212,6 +217,11 @@ impl<'a> Select<'a> {
                     Mode::Observe => case.is_ready(),
                 };
                 if went {
+                    if mode == Mode::Observe && first == Some(pos) {
+                        // We only observed the change our wake-up announced;
+                        // another waiter may be the one to act on it.
+                        case.forward_wakeup();
+                    }
                     return Some(pos);
                 }
             }
@@ -413,6 +423,21 @@ fn seed() -> u64 {
     hasher.finish() | 1
 }
 
+// SAFETY: cases are only made by `send`, `recv` and `__send_value`, all of
+// which require `T: Send`. Between calls of its `&mut self` methods a case
+// holds (a) a shared reference to a handle of a channel of such a `T`, which
+// is `Send` and `Sync`; (b) possibly a boxed packet or sudog, unlisted from
+// its channel (every round unlists all it listed before returning), so no
+// other thread can reach it, holding at most an `Option<T>`; (c) a result
+// or message `Option<T>`. Moving all of that to another thread moves only
+// `Send` values and handles that may be used from any thread.
+unsafe impl Send for Select<'_> {}
+
+// SAFETY: the only methods that take `&self` (`clone` and `fmt`) read the
+// handle references, `biased` and `next_index`; none touches a packet,
+// sudog, message or result, so sharing `&Select` never shares a `T`.
+unsafe impl Sync for Select<'_> {}
+
 impl Default for Select<'_> {
     fn default() -> Self {
         Select::new()
@@ -463,7 +488,14 @@ impl SelectedOperation<'_> {
     /// If `s` is not the sender the operation was added with.
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         match self.outcome.take() {
-            Some(Outcome::SendReady { chan }) if chan == chan_of_sender(s) => s.send(msg),
+            Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
+                Some(slot) => {
+                    // SAFETY: the same channel, so a ring of messages `T`.
+                    unsafe { slot.send(msg) };
+                    Ok(())
+                }
+                None => s.send(msg),
+            },
             _ => panic!("passed a sender that wasn't selected"),
         }
     }

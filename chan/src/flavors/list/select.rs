@@ -17,6 +17,12 @@ impl<T> Channel<T> {
         self.receivers.unregister(oper);
     }
 
+    /// Passes on a wake-up that a watching `ready` took without receiving
+    /// (see the ring's).
+    pub(crate) fn forward_recv_wakeup(&self) {
+        self.receivers.notify();
+    }
+
     /// Whether a receive may not block now (conservative: may say yes for a
     /// slot still being written; the retry then finds it empty).
     pub(crate) fn can_recv_now(&self) -> bool {

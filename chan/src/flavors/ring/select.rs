@@ -8,8 +8,21 @@
 //! selected through another case fails its CAS and moves on to the next
 //! waiter, so a select never swallows a wake-up meant for someone else.
 
-use super::Channel;
+use super::{Channel, Claim};
 use crate::context::{Context, Operation};
+use crate::sync::atomic::Ordering;
+
+/// What reserving a slot for a later send found.
+pub(crate) enum Reserve {
+    /// The slot at this position is reserved: complete it with
+    /// [`Channel::send_reserved`] or give it up with
+    /// [`Channel::abandon_reserved`], exactly once.
+    Slot(usize),
+    /// No room now.
+    Full,
+    /// Closed: the send will fail.
+    Closed,
+}
 
 impl<T> Channel<T> {
     /// Registers `cx` to be woken when a receive may go; returns whether
@@ -32,6 +45,53 @@ impl<T> Channel<T> {
 
     pub(crate) fn unwatch_send(&self, oper: Operation) {
         self.senders.unregister(oper);
+    }
+
+    /// `Select::send`: claims a slot now for a message that comes later,
+    /// so that `SelectedOperation::send` never blocks, as crossbeam-channel
+    /// promises. Until the message is written the slot reads as "being
+    /// written": `try_recv` finds the ring empty there and a blocking
+    /// receiver parks until the write notifies it.
+    pub(crate) fn reserve_send(&self) -> Reserve {
+        match self.claim_send() {
+            Claim::Slot(tail) => Reserve::Slot(tail),
+            Claim::WouldBlock => Reserve::Full,
+            Claim::Closed => Reserve::Closed,
+        }
+    }
+
+    /// Writes `msg` into the slot `reserve_send` claimed.
+    ///
+    /// # Safety
+    /// `tail` comes from `Reserve::Slot` of this channel and is completed or
+    /// abandoned once.
+    pub(crate) unsafe fn send_reserved(&self, tail: usize, msg: T) {
+        // SAFETY: a reservation is a successful claim, used once (contract).
+        unsafe { self.write(tail, msg) }
+    }
+
+    /// Gives a reserved slot up without a message: stamps it as a *hole*,
+    /// "written in this lap" with the mark bit set (a stamp never carries
+    /// that bit otherwise), which the next receive steps over.
+    ///
+    /// # Safety
+    /// As for [`send_reserved`](Channel::send_reserved).
+    pub(crate) unsafe fn abandon_reserved(&self, tail: usize) {
+        // Release, as a write's stamp: the receiver that steps over the hole
+        // and frees the slot for the next lap is ordered after our claim.
+        self.slot(tail).stamp.store((tail + 1) | self.mark_bit, Ordering::Release);
+        self.receivers.notify();
+    }
+
+    /// Passes on a wake-up that a watching `ready` took without receiving:
+    /// the message that caused it is still there for another waiter.
+    pub(crate) fn forward_recv_wakeup(&self) {
+        self.receivers.notify();
+    }
+
+    /// As `forward_recv_wakeup`, for room that a `ready` did not use.
+    pub(crate) fn forward_send_wakeup(&self) {
+        self.senders.notify();
     }
 
     /// Whether a receive would not block now.

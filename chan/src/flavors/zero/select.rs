@@ -11,7 +11,7 @@
 //! waiter that timed out. So a case is completed by a peer exactly when the
 //! select wakes up selected with that case's operation, and never otherwise.
 
-use super::{Channel, Packet};
+use super::{Channel, Packet, Side};
 use crate::context::{Context, Operation};
 
 /// A select case's packet. It must stay at one address while listed.
@@ -65,6 +65,7 @@ impl<T> Channel<T> {
             return false;
         }
         inner.receivers.register_with_packet(oper, packet.as_entry_packet(), cx);
+        inner.waiter_listed(Side::Recv);
         true
     }
 
@@ -87,7 +88,40 @@ impl<T> Channel<T> {
         // SAFETY: the packet is not listed yet and we hold the lock.
         unsafe { packet.0.put(Some(msg)) };
         inner.senders.register_with_packet(oper, packet.as_entry_packet(), cx);
+        inner.waiter_listed(Side::Send);
         Ok(())
+    }
+
+    /// Watches for a send to become possible (a receiver of another thread
+    /// waiting, or the channel closed) without listing a message: returns
+    /// true if it is possible already (nothing is listed then). Otherwise a
+    /// receiver that lists itself later selects `cx` with `oper`. A watcher
+    /// takes nothing from anyone, so all of them are woken.
+    pub(crate) fn watch_send(&self, oper: Operation, cx: &Context) -> bool {
+        let mut inner = self.lock();
+        if inner.closed || inner.receivers.has_waiter_of_other_thread() {
+            return true;
+        }
+        inner.send_watchers.register_with_packet(oper, std::ptr::null_mut(), cx);
+        false
+    }
+
+    /// Watches for a receive to become possible, as `watch_send`.
+    pub(crate) fn watch_recv(&self, oper: Operation, cx: &Context) -> bool {
+        let mut inner = self.lock();
+        if inner.closed || inner.senders.has_waiter_of_other_thread() {
+            return true;
+        }
+        inner.recv_watchers.register_with_packet(oper, std::ptr::null_mut(), cx);
+        false
+    }
+
+    pub(crate) fn unwatch_send(&self, oper: Operation) {
+        self.lock().send_watchers.unregister(oper);
+    }
+
+    pub(crate) fn unwatch_recv(&self, oper: Operation) {
+        self.lock().recv_watchers.unregister(oper);
     }
 
     /// Unlists a selecting receiver; false if a peer had already taken the
