@@ -3,67 +3,38 @@
 use std::fmt;
 use std::iter::FusedIterator;
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use racecheck::annotate::SyncClock;
-
+use crate::counted::{ChanRef, Side};
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::flavors::{at, list, never, ring, tick, zero};
 use crate::hchan;
 
-/// What every handle of a channel shares besides the core: the handle
-/// counts and the close clock.
-pub(crate) struct Counts {
-    senders: AtomicUsize,
-    receivers: AtomicUsize,
-    /// racecheck: `close` releases into it, a receive that fails because the
-    /// channel is closed acquires it (Go's `racerelease(c)` in `closechan`).
-    closeclock: SyncClock,
-}
-
-/// One channel's allocation: the counts plus the flavor's core, sized for
-/// that core alone (an empty `bounded(0)` does not pay for the ring's
-/// cache-padded positions).
-pub(crate) struct Counted<C> {
-    counts: Counts,
-    pub(crate) chan: C,
-}
-
-impl<C> std::ops::Deref for Counted<C> {
-    type Target = C;
-
-    #[inline]
-    fn deref(&self) -> &C {
-        &self.chan
-    }
-}
-
-/// Which core implements a channel, and the handle's reference to it.
+/// Which core implements a channel, and the handle's pointer to it.
 ///
 /// Each handle holds this enum, not a pointer to it: the variant is known
 /// without a load from the shared allocation, and each allocation is only
-/// as large as its own core (as crossbeam-channel's handles do it).
+/// as large as its own core (see `counted.rs`).
 pub(crate) enum Flavor<T> {
     /// `bounded(n)`, `n >= 1`: lock-free ring.
-    Ring(Arc<Counted<ring::Channel<T>>>),
+    Ring(ChanRef<ring::Channel<T>>),
     /// `unbounded()`: lock-free linked blocks.
-    List(Arc<Counted<list::Channel<T>>>),
+    List(ChanRef<list::Channel<T>>),
     /// `bounded(0)`: rendezvous.
-    Zero(Arc<Counted<zero::Channel<T>>>),
+    Zero(ChanRef<zero::Channel<T>>),
     /// `hchan::bounded(n)`, `hchan::unbounded()`: Go's mutex-based design.
-    Hchan(Arc<Counted<hchan::HChan<T>>>),
+    Hchan(ChanRef<hchan::HChan<T>>),
     /// `at(t)`, `after(d)`: one message at a given instant.
-    At(Arc<Counted<at::Channel<T>>>),
+    At(ChanRef<at::Channel<T>>),
     /// `tick(d)`: a message every period.
-    Tick(Arc<Counted<tick::Channel<T>>>),
+    Tick(ChanRef<tick::Channel<T>>),
     /// `never()`: no message, ever.
-    Never(Arc<Counted<never::Channel<T>>>),
+    Never(ChanRef<never::Channel<T>>),
 }
 
 /// Runs the same expression on whichever flavor is inside, with `$chan`
-/// bound to the `Counted` core (which derefs to the core itself).
+/// bound to the `ChanRef` (which derefs to the `Counted`, which derefs to
+/// the core).
 macro_rules! dispatch {
     ($flavor:expr, $chan:ident => $body:expr) => {
         match $flavor {
@@ -79,17 +50,17 @@ macro_rules! dispatch {
 }
 
 impl<T> Clone for Flavor<T> {
-    /// Another reference to the same channel; the handle counts are the
+    /// Another pointer to the same channel; counting the new handle is the
     /// caller's business.
     fn clone(&self) -> Self {
         match self {
-            Flavor::Ring(c) => Flavor::Ring(c.clone()),
-            Flavor::List(c) => Flavor::List(c.clone()),
-            Flavor::Zero(c) => Flavor::Zero(c.clone()),
-            Flavor::Hchan(c) => Flavor::Hchan(c.clone()),
-            Flavor::At(c) => Flavor::At(c.clone()),
-            Flavor::Tick(c) => Flavor::Tick(c.clone()),
-            Flavor::Never(c) => Flavor::Never(c.clone()),
+            Flavor::Ring(c) => Flavor::Ring(*c),
+            Flavor::List(c) => Flavor::List(*c),
+            Flavor::Zero(c) => Flavor::Zero(*c),
+            Flavor::Hchan(c) => Flavor::Hchan(*c),
+            Flavor::At(c) => Flavor::At(*c),
+            Flavor::Tick(c) => Flavor::Tick(*c),
+            Flavor::Never(c) => Flavor::Never(*c),
         }
     }
 }
@@ -103,8 +74,8 @@ impl<T> Flavor<T> {
         dispatch!(self, c => &c.chan as *const _ as *const ())
     }
     #[inline]
-    fn counts(&self) -> &Counts {
-        dispatch!(self, c => &c.counts)
+    fn closeclock(&self) -> &racecheck::annotate::SyncClock {
+        dispatch!(self, c => &c.closeclock)
     }
     /// The id the tracing events give the channel.
     fn id(&self) -> usize {
@@ -142,7 +113,7 @@ impl<T> Flavor<T> {
 
     /// Closes as Go's `close` does, publishing the closer's past first.
     fn close_by_user(&self) -> bool {
-        self.counts().closeclock.release_merge();
+        self.closeclock().release_merge();
         let closed = self.close();
         if closed {
             crate::trace::closed(|| crate::trace::Park {
@@ -162,7 +133,7 @@ impl<T> Flavor<T> {
     fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
         if let Err(e) = &res {
             if *e == closed {
-                self.counts().closeclock.acquire();
+                self.closeclock().acquire();
             }
         }
         res
@@ -217,9 +188,9 @@ impl<T> Flavor<T> {
 
 /// Makes a pair of handles around a new core; `variant` is the `Flavor`
 /// variant that holds it (`from_core(ring, Flavor::Ring)`).
-pub(crate) fn from_core<C, T>(core: C, variant: fn(Arc<Counted<C>>) -> Flavor<T>) -> (Sender<T>, Receiver<T>) {
-    let counts = Counts { senders: AtomicUsize::new(1), receivers: AtomicUsize::new(1), closeclock: SyncClock::new() };
-    let flavor = variant(Arc::new(Counted { counts, chan: core }));
+pub(crate) fn from_core<C, T>(core: C, variant: fn(ChanRef<C>) -> Flavor<T>) -> (Sender<T>, Receiver<T>) {
+    // `ChanRef::new` counts exactly these two handles.
+    let flavor = variant(ChanRef::new(core));
     (Sender { flavor: flavor.clone() }, Receiver { flavor })
 }
 
@@ -389,15 +360,20 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if self.flavor.counts().senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.flavor.close_by_user();
-        }
+        let flavor = &self.flavor;
+        // SAFETY: every `Sender` was counted once (`from_core` or `clone`)
+        // and this is its one drop; it is not used afterwards.
+        dispatch!(flavor, c => unsafe {
+            c.release(Side::Sender, || {
+                flavor.close_by_user();
+            })
+        })
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.flavor.counts().senders.fetch_add(1, Ordering::Relaxed);
+        dispatch!(&self.flavor, c => c.acquire(Side::Sender));
         Sender { flavor: self.flavor.clone() }
     }
 }
@@ -520,15 +496,20 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if self.flavor.counts().receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.flavor.close();
-        }
+        let flavor = &self.flavor;
+        // SAFETY: every `Receiver` was counted once (`from_core` or
+        // `clone`) and this is its one drop; it is not used afterwards.
+        dispatch!(flavor, c => unsafe {
+            c.release(Side::Receiver, || {
+                flavor.close();
+            })
+        })
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        self.flavor.counts().receivers.fetch_add(1, Ordering::Relaxed);
+        dispatch!(&self.flavor, c => c.acquire(Side::Receiver));
         Receiver { flavor: self.flavor.clone() }
     }
 }

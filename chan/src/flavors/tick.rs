@@ -39,6 +39,10 @@ impl<T> Channel<T> {
         Ok((self.make)(msg))
     }
 
+    // Out of line: it sleeps anyway, and inlined into the public `recv`'s
+    // dispatch it would make every other flavor's receive save more
+    // registers.
+    #[inline(never)]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let due = self.next_due();
