@@ -144,8 +144,11 @@ impl<T> Block<T> {
         for i in start..BLOCK_CAP - 1 {
             // SAFETY: the block is live until this walk frees it.
             let slot = unsafe { &(*this).slots[i] };
+            // `fetch_add` sets the bit as `fetch_or` would (only this walk
+            // ever sets DESTROY on a slot) in one `lock xadd` instead of a
+            // compare-exchange loop.
             if slot.state.load(Ordering::Acquire) & READ == 0
-                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
+                && slot.state.fetch_add(DESTROY, Ordering::AcqRel) & READ == 0
             {
                 // That slot's finisher continues the walk.
                 return;
@@ -195,7 +198,9 @@ impl<T> Block<T> {
         } else {
             // SAFETY: live until we mark our slot finished.
             let slot = unsafe { &(*this).slots[offset] };
-            if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
+            // READ is set once per slot, by its one finisher: `fetch_add`
+            // sets it as `fetch_or` would, without a compare-exchange loop.
+            if slot.state.fetch_add(READ, Ordering::AcqRel) & DESTROY != 0 {
                 // SAFETY: the walk stopped at our slot and waits for us.
                 unsafe { Block::destroy(this, offset + 1) };
             }
@@ -401,7 +406,10 @@ impl<T> Channel<T> {
             }
         }
         // Release publishes the message; Acquire sees a receiver's SKIP.
-        let prev = slot.state.fetch_or(WRITE, Ordering::AcqRel);
+        // Only this sender sets WRITE, once: `fetch_add` sets the bit as
+        // `fetch_or` would, in one `lock xadd` rather than a compare-exchange
+        // loop that a receiver setting SKIP or DESTROY could make retry.
+        let prev = slot.state.fetch_add(WRITE, Ordering::AcqRel);
         if prev & SKIP == 0 {
             self.receivers.notify();
             return SendOnce::Sent;
