@@ -92,6 +92,10 @@ struct Block<T> {
 }
 
 impl<T> Block<T> {
+    // Once per block: out of line, so that the send and receive paths that
+    // may call it stay small.
+    #[cold]
+    #[inline(never)]
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
@@ -288,17 +292,9 @@ impl<T> Channel<T> {
             }
             if block.is_null() {
                 // The very first send installs the first block.
-                let mut first = spare.take().unwrap_or_else(Block::new);
-                first.start = 0;
-                let new = Box::into_raw(first);
-                match self.tail.block.compare_exchange(block, new, Ordering::Release, Ordering::Relaxed) {
-                    Ok(_) => {
-                        self.head.block.store(new, Ordering::Release);
-                        block = new;
-                    }
-                    Err(_) => {
-                        // SAFETY: `new` was never published.
-                        spare = Some(unsafe { Box::from_raw(new) });
+                match self.install_first_block(&mut spare) {
+                    Some(new) => block = new,
+                    None => {
                         tail = self.tail.index.load(Ordering::Acquire);
                         block = self.tail.block.load(Ordering::Acquire);
                         continue;
@@ -327,6 +323,26 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Installs the channel's first block; `None` if another sender did.
+    #[cold]
+    #[inline(never)]
+    fn install_first_block(&self, spare: &mut Option<Box<Block<T>>>) -> Option<*mut Block<T>> {
+        let mut first = spare.take().unwrap_or_else(Block::new);
+        first.start = 0;
+        let new = Box::into_raw(first);
+        match self.tail.block.compare_exchange(ptr::null_mut(), new, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => {
+                self.head.block.store(new, Ordering::Release);
+                Some(new)
+            }
+            Err(_) => {
+                // SAFETY: `new` was never published.
+                *spare = Some(unsafe { Box::from_raw(new) });
+                None
+            }
+        }
+    }
+
     /// Moves `tail` from the end of `block` to the next block: links the
     /// next block if nobody has, points `tail.block` at it, then steps
     /// `tail.index` off the block-end offset (keeping the closed mark).
@@ -336,6 +352,8 @@ impl<T> Channel<T> {
     /// # Safety
     /// `block` is live and is the block whose end `end` (a `tail` value at a
     /// block-end offset) denotes.
+    #[cold]
+    #[inline(never)]
     unsafe fn advance_tail(&self, block: *mut Block<T>, end: usize, spare: &mut Option<Box<Block<T>>>) {
         // SAFETY: live, per the contract.
         let next = unsafe { Block::next_or_link(block, spare) };
@@ -456,20 +474,9 @@ impl<T> Channel<T> {
             match self.head.index.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Acquire) {
                 Ok(_) => {
                     if offset + 1 == BLOCK_CAP {
-                        let mut spare = None;
-                        // SAFETY: our claimed slot keeps the block live.
-                        let next = unsafe { Block::next_or_link(block, &mut spare) };
-                        // SAFETY: `next` is live: its slots are unclaimed.
-                        let next_has_next = !unsafe { &(*next).next }.load(Ordering::Acquire).is_null();
-                        let mut next_index = (new_head & !HAS_NEXT).wrapping_add(1 << SHIFT);
-                        if next_has_next {
-                            next_index |= HAS_NEXT;
-                        }
-                        self.head.block.store(next, Ordering::Release);
-                        self.head.index.store(next_index, Ordering::Release);
-                        // Receivers that saw the block-end offset may have
-                        // parked on it.
-                        self.receivers.notify();
+                        // SAFETY: our claimed slot keeps the block live, and
+                        // `new_head` is the block end we moved `head` to.
+                        unsafe { self.advance_head(block, new_head) };
                     }
                     // SAFETY: we own slot `offset` of a live block.
                     match unsafe { self.read(block, offset) } {
@@ -490,6 +497,30 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Moves `head` from the end of `block` (where our claim of its last
+    /// slot put it, as `end`) to the next block, linking that block if no
+    /// sender has yet.
+    ///
+    /// # Safety
+    /// The caller holds the claim on the last slot of the live `block`.
+    #[cold]
+    #[inline(never)]
+    unsafe fn advance_head(&self, block: *mut Block<T>, end: usize) {
+        let mut spare = None;
+        // SAFETY: the caller's claimed slot keeps the block live.
+        let next = unsafe { Block::next_or_link(block, &mut spare) };
+        // SAFETY: `next` is live: its slots are unclaimed.
+        let next_has_next = !unsafe { &(*next).next }.load(Ordering::Acquire).is_null();
+        let mut next_index = (end & !HAS_NEXT).wrapping_add(1 << SHIFT);
+        if next_has_next {
+            next_index |= HAS_NEXT;
+        }
+        self.head.block.store(next, Ordering::Release);
+        self.head.index.store(next_index, Ordering::Release);
+        // Receivers that saw the block-end offset may have parked on it.
+        self.receivers.notify();
+    }
+
     /// Reads a claimed slot, or skips it if its sender is still writing.
     ///
     /// # Safety
@@ -498,20 +529,9 @@ impl<T> Channel<T> {
     unsafe fn read(&self, block: *mut Block<T>, offset: usize) -> Option<T> {
         // SAFETY: live while our claim is unfinished.
         let slot = unsafe { &(*block).slots[offset] };
-        let mut spins = 0;
-        let mut state = slot.state.load(Ordering::Acquire);
-        while state & WRITE == 0 {
-            if spins < WRITE_GRACE_SPINS {
-                spins += 1;
-                crate::sync::spin_loop();
-                state = slot.state.load(Ordering::Acquire);
-                continue;
-            }
-            match slot.state.compare_exchange_weak(state, state | SKIP, Ordering::AcqRel, Ordering::Acquire) {
-                // The sender will finish the slot for us.
-                Ok(_) => return None,
-                Err(current) => state = current,
-            }
+        if slot.state.load(Ordering::Acquire) & WRITE == 0 && !wait_for_write_or_skip(slot) {
+            // The sender will finish the slot for us.
+            return None;
         }
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
@@ -632,6 +652,29 @@ impl<T> Channel<T> {
     pub(crate) fn is_closed(&self) -> bool {
         self.tail.index.load(Ordering::SeqCst) & MARK_BIT != 0
     }
+}
+
+/// Gives the sender of a claimed slot a short grace to finish writing it:
+/// true once it has (`WRITE`, acquired), false if we marked the slot `SKIP`
+/// instead.
+#[cold]
+#[inline(never)]
+fn wait_for_write_or_skip<T>(slot: &Slot<T>) -> bool {
+    let mut spins = 0;
+    let mut state = slot.state.load(Ordering::Acquire);
+    while state & WRITE == 0 {
+        if spins < WRITE_GRACE_SPINS {
+            spins += 1;
+            crate::sync::spin_loop();
+            state = slot.state.load(Ordering::Acquire);
+            continue;
+        }
+        match slot.state.compare_exchange_weak(state, state | SKIP, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return false,
+            Err(current) => state = current,
+        }
+    }
+    true
 }
 
 /// A position's slot counter with a block-end offset moved on to the first
