@@ -248,7 +248,41 @@ impl<T> Channel<T> {
 
     /// Sends `msg`; never blocks for room (there is always room), only for
     /// the few instructions another sender needs to link a new block.
-    pub(crate) fn try_send(&self, mut msg: T) -> Result<(), TrySendError<T>> {
+    #[inline]
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        // Fast path: 30 sends in 31 claim a slot inside the current block,
+        // with nothing to allocate or link; everything else (the block's
+        // last slot, a block end, the first block, a closed channel, a lost
+        // race, a skipped slot) goes to `send_slow`. The block pointer is
+        // loaded after the index and validated by the CAS on the index, as
+        // in `send_once`: `tail.block` moves on only after `tail.index`
+        // reached the block end, and the index never goes back.
+        let tail = self.tail.index.load(Ordering::Acquire);
+        let block = self.tail.block.load(Ordering::Acquire);
+        let offset = (tail >> SHIFT) % LAP;
+        if tail & MARK_BIT == 0
+            && offset + 1 < BLOCK_CAP
+            && !block.is_null()
+            && self
+                .tail
+                .index
+                .compare_exchange_weak(tail, tail + (1 << SHIFT), Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            // SAFETY: our CAS claimed slot `offset` of `block`, which is live
+            // while the claim is unfinished.
+            match unsafe { self.write(block, offset, msg) } {
+                SendOnce::Sent => return Ok(()),
+                SendOnce::Skipped(m) | SendOnce::Closed(m) => return self.send_slow(m),
+            }
+        }
+        self.send_slow(msg)
+    }
+
+    /// `try_send` for everything but the fast path.
+    #[cold]
+    #[inline(never)]
+    fn send_slow(&self, mut msg: T) -> Result<(), TrySendError<T>> {
         loop {
             match self.send_once(msg) {
                 SendOnce::Sent => return Ok(()),
@@ -259,6 +293,7 @@ impl<T> Channel<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         self.try_send(msg).map_err(|e| match e {
             TrySendError::Disconnected(m) | TrySendError::Full(m) => SendTimeoutError::Disconnected(m),
@@ -412,6 +447,7 @@ impl<T> Channel<T> {
     ///
     /// # Safety
     /// The caller holds the claim on slot `offset` of the live `block`.
+    #[inline]
     unsafe fn write(&self, block: *mut Block<T>, offset: usize, msg: T) -> SendOnce<T> {
         // SAFETY: live while our claim is unfinished.
         let slot = unsafe { &(*block).slots[offset] };
