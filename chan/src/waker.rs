@@ -150,6 +150,35 @@ impl SyncWaker {
         }
     }
 
+    /// [`notify`](Self::notify) for a caller whose state change was a
+    /// `SeqCst` read-modify-write that a waiter's re-check reads with a
+    /// `SeqCst` load (the block list's claim of `tail`, which its parked
+    /// receivers re-check). There a `SeqCst` load of the flag does the
+    /// fence's job: on x86 it is a plain load, where the fence is a locked
+    /// instruction on every send.
+    ///
+    /// Why no wake-up is lost: call the waiter's registration `A`, its fence
+    /// `F` and its re-check load `R`; the notifier's state change `C` and
+    /// its load of the flag `B`. Suppose both miss: `R` reads a value from
+    /// before `C`, so `R` precedes `C` in the single total order `S` of
+    /// `SeqCst` operations and fences, and `F` (sequenced before `R`)
+    /// precedes `R`, and `C` precedes `B` (sequenced before it): `F < B` in
+    /// `S`. But `B` reads a value from before `A`, and `A` happens before
+    /// the fence `F`, so `B < F` in `S` (C++20 [atomics.order]/4, the model
+    /// Rust's atomics follow). Contradiction: one side sees the other.
+    ///
+    /// loom models `SeqCst` accesses as `AcqRel` (a documented limitation)
+    /// and would report the lost wake-up this argument rules out, so under
+    /// loom the fence stays.
+    #[inline]
+    pub(crate) fn notify_after_seqcst_change(&self) {
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
+        if !self.is_empty.load(Ordering::SeqCst) {
+            self.notify_slow();
+        }
+    }
+
     #[cold]
     fn notify_slow(&self) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());

@@ -465,7 +465,10 @@ impl<T> Channel<T> {
         // loop that a receiver setting SKIP or DESTROY could make retry.
         let prev = slot.state.fetch_add(WRITE, Ordering::AcqRel);
         if prev & SKIP == 0 {
-            self.receivers.notify();
+            // Our claim of `tail` was a SeqCst CAS, and a parked receiver
+            // re-checks `tail` with a SeqCst load (`can_recv`), so no fence
+            // is needed (see `notify_after_seqcst_change`).
+            self.receivers.notify_after_seqcst_change();
             return SendOnce::Sent;
         }
         // The receiver gave up on us: take the message back, finish the slot
