@@ -250,10 +250,24 @@ impl<T> Channel<T> {
     /// the few instructions another sender needs to link a new block.
     #[inline]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.push(msg).map_err(TrySendError::Disconnected)
+    }
+
+    #[inline]
+    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        self.push(msg).map_err(SendTimeoutError::Disconnected)
+    }
+
+    /// Sends `msg`, or gives it back if the channel is closed.
+    ///
+    /// Not inlined: inlined into the public handles' dispatch over every
+    /// flavor, it would make every flavor's send save more registers.
+    #[inline(never)]
+    fn push(&self, msg: T) -> Result<(), T> {
         // Fast path: 30 sends in 31 claim a slot inside the current block,
         // with nothing to allocate or link; everything else (the block's
         // last slot, a block end, the first block, a closed channel, a lost
-        // race, a skipped slot) goes to `send_slow`. The block pointer is
+        // race, a skipped slot) goes to `push_slow`. The block pointer is
         // loaded after the index and validated by the CAS on the index, as
         // in `send_once`: `tail.block` moves on only after `tail.index`
         // reached the block end, and the index never goes back.
@@ -273,31 +287,24 @@ impl<T> Channel<T> {
             // while the claim is unfinished.
             match unsafe { self.write(block, offset, msg) } {
                 SendOnce::Sent => return Ok(()),
-                SendOnce::Skipped(m) | SendOnce::Closed(m) => return self.send_slow(m),
+                SendOnce::Skipped(m) | SendOnce::Closed(m) => return self.push_slow(m),
             }
         }
-        self.send_slow(msg)
+        self.push_slow(msg)
     }
 
-    /// `try_send` for everything but the fast path.
+    /// `push` for everything but the fast path.
     #[cold]
     #[inline(never)]
-    fn send_slow(&self, mut msg: T) -> Result<(), TrySendError<T>> {
+    fn push_slow(&self, mut msg: T) -> Result<(), T> {
         loop {
             match self.send_once(msg) {
                 SendOnce::Sent => return Ok(()),
-                SendOnce::Closed(m) => return Err(TrySendError::Disconnected(m)),
+                SendOnce::Closed(m) => return Err(m),
                 // A receiver skipped our slot; send again in a new one.
                 SendOnce::Skipped(m) => msg = m,
             }
         }
-    }
-
-    #[inline]
-    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        self.try_send(msg).map_err(|e| match e {
-            TrySendError::Disconnected(m) | TrySendError::Full(m) => SendTimeoutError::Disconnected(m),
-        })
     }
 
     fn send_once(&self, msg: T) -> SendOnce<T> {
