@@ -15,7 +15,10 @@
 //!
 //! In the single total order of `SeqCst` fences one fence comes first, so
 //! either the waiter's re-check sees the new state (and it does not park),
-//! or the notifier sees the registration (and wakes it).
+//! or the notifier sees the registration (and wakes it). A notifier whose
+//! state change was itself a `SeqCst` read-modify-write that the waiter
+//! re-checks may instead read `is_empty` with a `SeqCst` load and skip the
+//! fence ([`SyncWaker::notify_after_seqcst_change`]).
 
 use crate::context::{current_thread_id, Context, Operation, Selected};
 use crate::sync::atomic::{fence, AtomicBool, Ordering};
