@@ -62,9 +62,9 @@ pub(crate) struct ChanRef<C> {
 // SAFETY: a `ChanRef` is shared access to a `Counted<C>` from any thread, as
 // an `Arc<Counted<C>>` is: it needs what `Arc` needs, `Counted<C>` both
 // `Send` (the last handle may free it on any thread) and `Sync`.
-unsafe impl<C: Send + Sync> Send for ChanRef<C> {}
+unsafe impl<C> Send for ChanRef<C> where Counted<C>: Send + Sync {}
 // SAFETY: as above.
-unsafe impl<C: Send + Sync> Sync for ChanRef<C> {}
+unsafe impl<C> Sync for ChanRef<C> where Counted<C>: Send + Sync {}
 
 impl<C> Clone for ChanRef<C> {
     fn clone(&self) -> Self {
