@@ -259,10 +259,7 @@ impl<T> Channel<T> {
     }
 
     /// Sends `msg`, or gives it back if the channel is closed.
-    ///
-    /// Not inlined: inlined into the public handles' dispatch over every
-    /// flavor, it would make every flavor's send save more registers.
-    #[inline(never)]
+    #[inline]
     fn push(&self, msg: T) -> Result<(), T> {
         // Fast path: 30 sends in 31 claim a slot inside the current block,
         // with nothing to allocate or link; everything else (the block's
