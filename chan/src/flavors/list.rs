@@ -598,8 +598,22 @@ impl<T> Channel<T> {
         }
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        // Fast path inline: a message there on the first look.
+        if let RecvClaim::Msg(msg) = self.claim_recv() {
+            return Ok(msg);
+        }
+        self.recv_slow(deadline)
+    }
+
+    /// `recv` when the channel looked empty or closed: be patient, then
+    /// park.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
             loop {
