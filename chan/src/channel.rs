@@ -3,75 +3,38 @@
 use std::fmt;
 use std::iter::FusedIterator;
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use racecheck::annotate::SyncClock;
-
+use crate::counted::{ChanRef, Side};
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::flavors::{at, list, never, ring, tick, zero};
 use crate::hchan;
 
-/// The channel a set of handles shares: the flavor plus handle counts.
-pub(crate) struct Shared<T> {
-    senders: AtomicUsize,
-    receivers: AtomicUsize,
-    pub(crate) flavor: Flavor<T>,
-    /// racecheck: `close` releases into it, a receive that fails because the
-    /// channel is closed acquires it (Go's `racerelease(c)` in `closechan`).
-    closeclock: SyncClock,
-}
-
-impl<T> Shared<T> {
-    /// Closes, publishing the closer's past first.
-    fn close(&self) -> bool {
-        self.closeclock.release_merge();
-        let closed = self.flavor.close();
-        if closed {
-            crate::trace::closed(|| crate::trace::Park {
-                id: self.flavor.id(),
-                op: "close",
-                flavor: self.flavor.name(),
-                capacity: self.flavor.capacity(),
-                len: self.flavor.len(),
-            });
-        }
-        closed
-    }
-
-    /// A receive's result, after taking in the closer's past if it failed
-    /// because the channel is closed.
-    #[inline]
-    fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
-        if let Err(e) = &res {
-            if *e == closed {
-                self.closeclock.acquire();
-            }
-        }
-        res
-    }
-}
-
-/// Which core implements a channel.
+/// Which core implements a channel, and the handle's pointer to it.
+///
+/// Each handle holds this enum, not a pointer to it: the variant is known
+/// without a load from the shared allocation, and each allocation is only
+/// as large as its own core (see `counted.rs`).
 pub(crate) enum Flavor<T> {
     /// `bounded(n)`, `n >= 1`: lock-free ring.
-    Ring(ring::Channel<T>),
+    Ring(ChanRef<ring::Channel<T>>),
     /// `unbounded()`: lock-free linked blocks.
-    List(list::Channel<T>),
+    List(ChanRef<list::Channel<T>>),
     /// `bounded(0)`: rendezvous.
-    Zero(zero::Channel<T>),
+    Zero(ChanRef<zero::Channel<T>>),
     /// `hchan::bounded(n)`, `hchan::unbounded()`: Go's mutex-based design.
-    Hchan(hchan::HChan<T>),
+    Hchan(ChanRef<hchan::HChan<T>>),
     /// `at(t)`, `after(d)`: one message at a given instant.
-    At(at::Channel<T>),
+    At(ChanRef<at::Channel<T>>),
     /// `tick(d)`: a message every period.
-    Tick(tick::Channel<T>),
+    Tick(ChanRef<tick::Channel<T>>),
     /// `never()`: no message, ever.
-    Never(never::Channel<T>),
+    Never(ChanRef<never::Channel<T>>),
 }
 
-/// Runs the same expression on whichever flavor is inside.
+/// Runs the same expression on whichever flavor is inside, with `$chan`
+/// bound to the `ChanRef` (which derefs to the `Counted`, which derefs to
+/// the core).
 macro_rules! dispatch {
     ($flavor:expr, $chan:ident => $body:expr) => {
         match $flavor {
@@ -86,11 +49,37 @@ macro_rules! dispatch {
     };
 }
 
+impl<T> Clone for Flavor<T> {
+    /// Another pointer to the same channel; counting the new handle is the
+    /// caller's business.
+    fn clone(&self) -> Self {
+        match self {
+            Flavor::Ring(c) => Flavor::Ring(*c),
+            Flavor::List(c) => Flavor::List(*c),
+            Flavor::Zero(c) => Flavor::Zero(*c),
+            Flavor::Hchan(c) => Flavor::Hchan(*c),
+            Flavor::At(c) => Flavor::At(*c),
+            Flavor::Tick(c) => Flavor::Tick(*c),
+            Flavor::Never(c) => Flavor::Never(*c),
+        }
+    }
+}
+
 impl<T> Flavor<T> {
-    /// The id the tracing events give the channel: the core's address, as
-    /// the flavors' own park events use.
+    /// The core's address: the channel's identity (for `same_channel`,
+    /// `select`, and the tracing events, which the flavors' own park events
+    /// give the same id).
+    #[inline]
+    pub(crate) fn addr(&self) -> *const () {
+        dispatch!(self, c => &c.chan as *const _ as *const ())
+    }
+    #[inline]
+    fn closeclock(&self) -> &racecheck::annotate::SyncClock {
+        dispatch!(self, c => &c.closeclock)
+    }
+    /// The id the tracing events give the channel.
     fn id(&self) -> usize {
-        dispatch!(self, c => c as *const _ as usize)
+        self.addr() as usize
     }
     /// The flavor's name in the tracing events.
     fn name(&self) -> &'static str {
@@ -120,6 +109,34 @@ impl<T> Flavor<T> {
     }
     fn close(&self) -> bool {
         dispatch!(self, c => c.close())
+    }
+
+    /// Closes as Go's `close` does, publishing the closer's past first.
+    fn close_by_user(&self) -> bool {
+        self.closeclock().release_merge();
+        let closed = self.close();
+        if closed {
+            crate::trace::closed(|| crate::trace::Park {
+                id: self.id(),
+                op: "close",
+                flavor: self.name(),
+                capacity: self.capacity(),
+                len: self.len(),
+            });
+        }
+        closed
+    }
+
+    /// A receive's result, after taking in the closer's past if it failed
+    /// because the channel is closed.
+    #[inline]
+    fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
+        if let Err(e) = &res {
+            if *e == closed {
+                self.closeclock().acquire();
+            }
+        }
+        res
     }
     fn is_closed(&self) -> bool {
         dispatch!(self, c => c.is_closed())
@@ -169,15 +186,12 @@ impl<T> Flavor<T> {
     }
 }
 
-/// Makes a pair of handles around `flavor`.
-pub(crate) fn from_flavor<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        senders: AtomicUsize::new(1),
-        receivers: AtomicUsize::new(1),
-        flavor,
-        closeclock: SyncClock::new(),
-    });
-    (Sender { shared: shared.clone() }, Receiver { shared })
+/// Makes a pair of handles around a new core; `variant` is the `Flavor`
+/// variant that holds it (`from_core(ring, Flavor::Ring)`).
+pub(crate) fn from_core<C, T>(core: C, variant: fn(ChanRef<C>) -> Flavor<T>) -> (Sender<T>, Receiver<T>) {
+    // `ChanRef::new` counts exactly these two handles.
+    let flavor = variant(ChanRef::new(core));
+    (Sender { flavor: flavor.clone() }, Receiver { flavor })
 }
 
 /// Creates a channel that holds at most `cap` messages.
@@ -194,9 +208,9 @@ pub(crate) fn from_flavor<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     if cap == 0 {
-        from_flavor(Flavor::Zero(zero::Channel::new()))
+        from_core(zero::Channel::new(), Flavor::Zero)
     } else {
-        from_flavor(Flavor::Ring(ring::Channel::with_capacity(cap)))
+        from_core(ring::Channel::with_capacity(cap), Flavor::Ring)
     }
 }
 
@@ -214,7 +228,7 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(r.iter().take(3).collect::<Vec<_>>(), [0, 1, 2]);
 /// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    from_flavor(Flavor::List(list::Channel::new()))
+    from_core(list::Channel::new(), Flavor::List)
 }
 
 /// `std::sync::mpsc::channel`'s name for [`unbounded`].
@@ -241,7 +255,7 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 /// what is still buffered, then [`RecvError`]. [`Sender::close`] closes it
 /// explicitly, as Go's `close` does.
 pub struct Sender<T> {
-    pub(crate) shared: Arc<Shared<T>>,
+    pub(crate) flavor: Flavor<T>,
 }
 
 impl<T> Sender<T> {
@@ -260,7 +274,7 @@ impl<T> Sender<T> {
     /// assert_eq!(s.try_send(3), Err(TrySendError::Disconnected(3)));
     /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        self.shared.flavor.try_send(msg)
+        self.flavor.try_send(msg)
     }
 
     /// Sends, blocking while the channel is full. For `bounded(0)` it
@@ -268,7 +282,7 @@ impl<T> Sender<T> {
     /// if the channel is closed or every receiver is gone.
     #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        self.shared.flavor.send(msg, None).map_err(|e| match e {
+        self.flavor.send(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
         })
     }
@@ -283,14 +297,14 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.shared.flavor.send(msg, deadline_after(timeout))
+        self.flavor.send(msg, deadline_after(timeout))
     }
 
     /// Sends, blocking until `deadline` at the latest. A deadline in the
     /// past still sends if that is possible without waiting.
     #[track_caller]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        self.shared.flavor.send(msg, Some(deadline))
+        self.flavor.send(msg, Some(deadline))
     }
 
     /// Closes the channel, as Go's `close`: later sends (from any sender)
@@ -309,53 +323,58 @@ impl<T> Sender<T> {
     /// assert!(r.recv().is_err());
     /// ```
     pub fn close(&self) -> bool {
-        self.shared.close()
+        self.flavor.close_by_user()
     }
 
     /// Whether the channel is closed, or every receiver is gone.
     pub fn is_closed(&self) -> bool {
-        self.shared.flavor.is_closed()
+        self.flavor.is_closed()
     }
 
     /// Whether the channel holds no message (always true for `bounded(0)`).
     pub fn is_empty(&self) -> bool {
-        self.shared.flavor.is_empty()
+        self.flavor.is_empty()
     }
 
     /// Whether the channel is full (always true for `bounded(0)`, never for
     /// `unbounded()`).
     pub fn is_full(&self) -> bool {
-        self.shared.flavor.is_full()
+        self.flavor.is_full()
     }
 
     /// How many messages the channel holds.
     pub fn len(&self) -> usize {
-        self.shared.flavor.len()
+        self.flavor.len()
     }
 
     /// The capacity, or `None` for an unbounded channel.
     pub fn capacity(&self) -> Option<usize> {
-        self.shared.flavor.capacity()
+        self.flavor.capacity()
     }
 
     /// Whether both senders belong to the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        self.flavor.addr() == other.flavor.addr()
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.close();
-        }
+        let flavor = &self.flavor;
+        // SAFETY: every `Sender` was counted once (`from_core` or `clone`)
+        // and this is its one drop; it is not used afterwards.
+        dispatch!(flavor, c => unsafe {
+            c.release(Side::Sender, || {
+                flavor.close_by_user();
+            })
+        })
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.shared.senders.fetch_add(1, Ordering::Relaxed);
-        Sender { shared: self.shared.clone() }
+        dispatch!(&self.flavor, c => c.acquire(Side::Sender));
+        Sender { flavor: self.flavor.clone() }
     }
 }
 
@@ -374,7 +393,7 @@ impl<T> RefUnwindSafe for Sender<T> {}
 /// When the last receiver is dropped, sends fail; messages still buffered
 /// are dropped once the last handle of either side is gone.
 pub struct Receiver<T> {
-    pub(crate) shared: Arc<Shared<T>>,
+    pub(crate) flavor: Flavor<T>,
 }
 
 impl<T> Receiver<T> {
@@ -391,15 +410,15 @@ impl<T> Receiver<T> {
     /// assert_eq!(r.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.shared.received(self.shared.flavor.try_recv(), TryRecvError::Disconnected)
+        self.flavor.received(self.flavor.try_recv(), TryRecvError::Disconnected)
     }
 
     /// Receives, blocking while the channel is empty. Fails once the channel
     /// is closed (or every sender is gone) and drained.
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
-        let res = self.shared.flavor.recv(None);
-        self.shared.received(res, RecvTimeoutError::Disconnected).map_err(|_| RecvError)
+        let res = self.flavor.recv(None);
+        self.flavor.received(res, RecvTimeoutError::Disconnected).map_err(|_| RecvError)
     }
 
     /// Receives, blocking at most `timeout`.
@@ -412,41 +431,41 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.shared.received(self.shared.flavor.recv(deadline_after(timeout)), RecvTimeoutError::Disconnected)
+        self.flavor.received(self.flavor.recv(deadline_after(timeout)), RecvTimeoutError::Disconnected)
     }
 
     /// Receives, blocking until `deadline` at the latest. A deadline in the
     /// past still receives a message that is already there.
     #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.shared.received(self.shared.flavor.recv(Some(deadline)), RecvTimeoutError::Disconnected)
+        self.flavor.received(self.flavor.recv(Some(deadline)), RecvTimeoutError::Disconnected)
     }
 
     /// Whether the channel is closed, or every sender is gone. Messages may
     /// still be buffered.
     pub fn is_closed(&self) -> bool {
-        self.shared.flavor.is_closed()
+        self.flavor.is_closed()
     }
 
     /// Whether the channel holds no message (always true for `bounded(0)`).
     pub fn is_empty(&self) -> bool {
-        self.shared.flavor.is_empty()
+        self.flavor.is_empty()
     }
 
     /// Whether the channel is full (always true for `bounded(0)`, never for
     /// `unbounded()`).
     pub fn is_full(&self) -> bool {
-        self.shared.flavor.is_full()
+        self.flavor.is_full()
     }
 
     /// How many messages the channel holds.
     pub fn len(&self) -> usize {
-        self.shared.flavor.len()
+        self.flavor.len()
     }
 
     /// The capacity, or `None` for an unbounded channel.
     pub fn capacity(&self) -> Option<usize> {
-        self.shared.flavor.capacity()
+        self.flavor.capacity()
     }
 
     /// A blocking iterator that ends when the channel is closed and drained.
@@ -471,22 +490,27 @@ impl<T> Receiver<T> {
 
     /// Whether both receivers belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        self.flavor.addr() == other.flavor.addr()
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.flavor.close();
-        }
+        let flavor = &self.flavor;
+        // SAFETY: every `Receiver` was counted once (`from_core` or
+        // `clone`) and this is its one drop; it is not used afterwards.
+        dispatch!(flavor, c => unsafe {
+            c.release(Side::Receiver, || {
+                flavor.close();
+            })
+        })
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        self.shared.receivers.fetch_add(1, Ordering::Relaxed);
-        Receiver { shared: self.shared.clone() }
+        dispatch!(&self.flavor, c => c.acquire(Side::Receiver));
+        Receiver { flavor: self.flavor.clone() }
     }
 }
 

@@ -35,6 +35,7 @@
 
 mod channel;
 mod context;
+mod counted;
 mod err;
 mod flavors;
 pub mod hchan;

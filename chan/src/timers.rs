@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::channel::{from_flavor, Flavor, Receiver};
+use crate::channel::{from_core, Flavor, Receiver};
 use crate::flavors::{at, never, tick};
 
 fn instant(t: Instant) -> Instant {
@@ -44,7 +44,7 @@ pub fn after(duration: Duration) -> Receiver<Instant> {
 /// assert_eq!(chan::at(when).recv(), Ok(when));
 /// ```
 pub fn at(when: Instant) -> Receiver<Instant> {
-    let (_s, r) = from_flavor(Flavor::At(at::Channel::new(when, instant)));
+    let (_s, r) = from_core(at::Channel::new(when, instant), Flavor::At);
     r
 }
 
@@ -64,7 +64,7 @@ pub fn tick(duration: Duration) -> Receiver<Instant> {
     let now = Instant::now();
     match now.checked_add(duration) {
         Some(first) => {
-            let (_s, r) = from_flavor(Flavor::Tick(tick::Channel::new(first, duration, instant)));
+            let (_s, r) = from_core(tick::Channel::new(first, duration, instant), Flavor::Tick);
             r
         }
         None => never(),
@@ -81,6 +81,6 @@ pub fn tick(duration: Duration) -> Receiver<Instant> {
 /// assert!(r.recv_timeout(Duration::from_millis(1)).is_err());
 /// ```
 pub fn never<T>() -> Receiver<T> {
-    let (_s, r) = from_flavor(Flavor::Never(never::Channel::new()));
+    let (_s, r) = from_core(never::Channel::new(), Flavor::Never);
     r
 }

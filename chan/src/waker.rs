@@ -15,7 +15,10 @@
 //!
 //! In the single total order of `SeqCst` fences one fence comes first, so
 //! either the waiter's re-check sees the new state (and it does not park),
-//! or the notifier sees the registration (and wakes it).
+//! or the notifier sees the registration (and wakes it). A notifier whose
+//! state change was itself a `SeqCst` read-modify-write that the waiter
+//! re-checks may instead read `is_empty` with a `SeqCst` load and skip the
+//! fence ([`SyncWaker::notify_after_seqcst_change`]).
 
 use crate::context::{current_thread_id, Context, Operation, Selected};
 use crate::sync::atomic::{fence, AtomicBool, Ordering};
@@ -168,6 +171,35 @@ impl SyncWaker {
     pub(crate) fn notify(&self) {
         fence(Ordering::SeqCst);
         if !self.is_empty.load(Ordering::Relaxed) {
+            self.notify_slow();
+        }
+    }
+
+    /// [`notify`](Self::notify) for a caller whose state change was a
+    /// `SeqCst` read-modify-write that a waiter's re-check reads with a
+    /// `SeqCst` load (the block list's claim of `tail`, which its parked
+    /// receivers re-check). There a `SeqCst` load of the flag does the
+    /// fence's job: on x86 it is a plain load, where the fence is a locked
+    /// instruction on every send.
+    ///
+    /// Why no wake-up is lost: call the waiter's registration `A`, its fence
+    /// `F` and its re-check load `R`; the notifier's state change `C` and
+    /// its load of the flag `B`. Suppose both miss: `R` reads a value from
+    /// before `C`, so `R` precedes `C` in the single total order `S` of
+    /// `SeqCst` operations and fences, and `F` (sequenced before `R`)
+    /// precedes `R`, and `C` precedes `B` (sequenced before it): `F < B` in
+    /// `S`. But `B` reads a value from before `A`, and `A` happens before
+    /// the fence `F`, so `B < F` in `S` (C++20 [atomics.order]/4, the model
+    /// Rust's atomics follow). Contradiction: one side sees the other.
+    ///
+    /// loom models `SeqCst` accesses as `AcqRel` (a documented limitation)
+    /// and would report the lost wake-up this argument rules out, so under
+    /// loom the fence stays.
+    #[inline]
+    pub(crate) fn notify_after_seqcst_change(&self) {
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
+        if !self.is_empty.load(Ordering::SeqCst) {
             self.notify_slow();
         }
     }

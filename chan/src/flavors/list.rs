@@ -92,6 +92,10 @@ struct Block<T> {
 }
 
 impl<T> Block<T> {
+    // Once per block: out of line, so that the send and receive paths that
+    // may call it stay small.
+    #[cold]
+    #[inline(never)]
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
@@ -144,8 +148,11 @@ impl<T> Block<T> {
         for i in start..BLOCK_CAP - 1 {
             // SAFETY: the block is live until this walk frees it.
             let slot = unsafe { &(*this).slots[i] };
+            // `fetch_add` sets the bit as `fetch_or` would (only this walk
+            // ever sets DESTROY on a slot) in one `lock xadd` instead of a
+            // compare-exchange loop.
             if slot.state.load(Ordering::Acquire) & READ == 0
-                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
+                && slot.state.fetch_add(DESTROY, Ordering::AcqRel) & READ == 0
             {
                 // That slot's finisher continues the walk.
                 return;
@@ -195,7 +202,9 @@ impl<T> Block<T> {
         } else {
             // SAFETY: live until we mark our slot finished.
             let slot = unsafe { &(*this).slots[offset] };
-            if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
+            // READ is set once per slot, by its one finisher: `fetch_add`
+            // sets it as `fetch_or` would, without a compare-exchange loop.
+            if slot.state.fetch_add(READ, Ordering::AcqRel) & DESTROY != 0 {
                 // SAFETY: the walk stopped at our slot and waits for us.
                 unsafe { Block::destroy(this, offset + 1) };
             }
@@ -239,21 +248,60 @@ impl<T> Channel<T> {
 
     /// Sends `msg`; never blocks for room (there is always room), only for
     /// the few instructions another sender needs to link a new block.
-    pub(crate) fn try_send(&self, mut msg: T) -> Result<(), TrySendError<T>> {
+    #[inline]
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.push(msg).map_err(TrySendError::Disconnected)
+    }
+
+    #[inline]
+    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        self.push(msg).map_err(SendTimeoutError::Disconnected)
+    }
+
+    /// Sends `msg`, or gives it back if the channel is closed.
+    #[inline]
+    fn push(&self, msg: T) -> Result<(), T> {
+        // Fast path: 30 sends in 31 claim a slot inside the current block,
+        // with nothing to allocate or link; everything else (the block's
+        // last slot, a block end, the first block, a closed channel, a lost
+        // race, a skipped slot) goes to `push_slow`. The block pointer is
+        // loaded after the index and validated by the CAS on the index, as
+        // in `send_once`: `tail.block` moves on only after `tail.index`
+        // reached the block end, and the index never goes back.
+        let tail = self.tail.index.load(Ordering::Acquire);
+        let block = self.tail.block.load(Ordering::Acquire);
+        let offset = (tail >> SHIFT) % LAP;
+        if tail & MARK_BIT == 0
+            && offset + 1 < BLOCK_CAP
+            && !block.is_null()
+            && self
+                .tail
+                .index
+                .compare_exchange_weak(tail, tail + (1 << SHIFT), Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            // SAFETY: our CAS claimed slot `offset` of `block`, which is live
+            // while the claim is unfinished.
+            match unsafe { self.write(block, offset, msg) } {
+                SendOnce::Sent => return Ok(()),
+                SendOnce::Skipped(m) | SendOnce::Closed(m) => return self.push_slow(m),
+            }
+        }
+        self.push_slow(msg)
+    }
+
+    /// `push` for everything but the fast path.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&self, mut msg: T) -> Result<(), T> {
         loop {
             match self.send_once(msg) {
                 SendOnce::Sent => return Ok(()),
-                SendOnce::Closed(m) => return Err(TrySendError::Disconnected(m)),
+                SendOnce::Closed(m) => return Err(m),
                 // A receiver skipped our slot; send again in a new one.
                 SendOnce::Skipped(m) => msg = m,
             }
         }
-    }
-
-    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        self.try_send(msg).map_err(|e| match e {
-            TrySendError::Disconnected(m) | TrySendError::Full(m) => SendTimeoutError::Disconnected(m),
-        })
     }
 
     fn send_once(&self, msg: T) -> SendOnce<T> {
@@ -283,17 +331,9 @@ impl<T> Channel<T> {
             }
             if block.is_null() {
                 // The very first send installs the first block.
-                let mut first = spare.take().unwrap_or_else(Block::new);
-                first.start = 0;
-                let new = Box::into_raw(first);
-                match self.tail.block.compare_exchange(block, new, Ordering::Release, Ordering::Relaxed) {
-                    Ok(_) => {
-                        self.head.block.store(new, Ordering::Release);
-                        block = new;
-                    }
-                    Err(_) => {
-                        // SAFETY: `new` was never published.
-                        spare = Some(unsafe { Box::from_raw(new) });
+                match self.install_first_block(&mut spare) {
+                    Some(new) => block = new,
+                    None => {
                         tail = self.tail.index.load(Ordering::Acquire);
                         block = self.tail.block.load(Ordering::Acquire);
                         continue;
@@ -322,6 +362,26 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Installs the channel's first block; `None` if another sender did.
+    #[cold]
+    #[inline(never)]
+    fn install_first_block(&self, spare: &mut Option<Box<Block<T>>>) -> Option<*mut Block<T>> {
+        let mut first = spare.take().unwrap_or_else(Block::new);
+        first.start = 0;
+        let new = Box::into_raw(first);
+        match self.tail.block.compare_exchange(ptr::null_mut(), new, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => {
+                self.head.block.store(new, Ordering::Release);
+                Some(new)
+            }
+            Err(_) => {
+                // SAFETY: `new` was never published.
+                *spare = Some(unsafe { Box::from_raw(new) });
+                None
+            }
+        }
+    }
+
     /// Moves `tail` from the end of `block` to the next block: links the
     /// next block if nobody has, points `tail.block` at it, then steps
     /// `tail.index` off the block-end offset (keeping the closed mark).
@@ -331,6 +391,8 @@ impl<T> Channel<T> {
     /// # Safety
     /// `block` is live and is the block whose end `end` (a `tail` value at a
     /// block-end offset) denotes.
+    #[cold]
+    #[inline(never)]
     unsafe fn advance_tail(&self, block: *mut Block<T>, end: usize, spare: &mut Option<Box<Block<T>>>) {
         // SAFETY: live, per the contract.
         let next = unsafe { Block::next_or_link(block, spare) };
@@ -389,6 +451,7 @@ impl<T> Channel<T> {
     ///
     /// # Safety
     /// The caller holds the claim on slot `offset` of the live `block`.
+    #[inline]
     unsafe fn write(&self, block: *mut Block<T>, offset: usize, msg: T) -> SendOnce<T> {
         // SAFETY: live while our claim is unfinished.
         let slot = unsafe { &(*block).slots[offset] };
@@ -401,9 +464,15 @@ impl<T> Channel<T> {
             }
         }
         // Release publishes the message; Acquire sees a receiver's SKIP.
-        let prev = slot.state.fetch_or(WRITE, Ordering::AcqRel);
+        // Only this sender sets WRITE, once: `fetch_add` sets the bit as
+        // `fetch_or` would, in one `lock xadd` rather than a compare-exchange
+        // loop that a receiver setting SKIP or DESTROY could make retry.
+        let prev = slot.state.fetch_add(WRITE, Ordering::AcqRel);
         if prev & SKIP == 0 {
-            self.receivers.notify();
+            // Our claim of `tail` was a SeqCst CAS, and a parked receiver
+            // re-checks `tail` with a SeqCst load (`can_recv`), so no fence
+            // is needed (see `notify_after_seqcst_change`).
+            self.receivers.notify_after_seqcst_change();
             return SendOnce::Sent;
         }
         // The receiver gave up on us: take the message back, finish the slot
@@ -448,20 +517,9 @@ impl<T> Channel<T> {
             match self.head.index.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Acquire) {
                 Ok(_) => {
                     if offset + 1 == BLOCK_CAP {
-                        let mut spare = None;
-                        // SAFETY: our claimed slot keeps the block live.
-                        let next = unsafe { Block::next_or_link(block, &mut spare) };
-                        // SAFETY: `next` is live: its slots are unclaimed.
-                        let next_has_next = !unsafe { &(*next).next }.load(Ordering::Acquire).is_null();
-                        let mut next_index = (new_head & !HAS_NEXT).wrapping_add(1 << SHIFT);
-                        if next_has_next {
-                            next_index |= HAS_NEXT;
-                        }
-                        self.head.block.store(next, Ordering::Release);
-                        self.head.index.store(next_index, Ordering::Release);
-                        // Receivers that saw the block-end offset may have
-                        // parked on it.
-                        self.receivers.notify();
+                        // SAFETY: our claimed slot keeps the block live, and
+                        // `new_head` is the block end we moved `head` to.
+                        unsafe { self.advance_head(block, new_head) };
                     }
                     // SAFETY: we own slot `offset` of a live block.
                     match unsafe { self.read(block, offset) } {
@@ -482,6 +540,30 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Moves `head` from the end of `block` (where our claim of its last
+    /// slot put it, as `end`) to the next block, linking that block if no
+    /// sender has yet.
+    ///
+    /// # Safety
+    /// The caller holds the claim on the last slot of the live `block`.
+    #[cold]
+    #[inline(never)]
+    unsafe fn advance_head(&self, block: *mut Block<T>, end: usize) {
+        let mut spare = None;
+        // SAFETY: the caller's claimed slot keeps the block live.
+        let next = unsafe { Block::next_or_link(block, &mut spare) };
+        // SAFETY: `next` is live: its slots are unclaimed.
+        let next_has_next = !unsafe { &(*next).next }.load(Ordering::Acquire).is_null();
+        let mut next_index = (end & !HAS_NEXT).wrapping_add(1 << SHIFT);
+        if next_has_next {
+            next_index |= HAS_NEXT;
+        }
+        self.head.block.store(next, Ordering::Release);
+        self.head.index.store(next_index, Ordering::Release);
+        // Receivers that saw the block-end offset may have parked on it.
+        self.receivers.notify();
+    }
+
     /// Reads a claimed slot, or skips it if its sender is still writing.
     ///
     /// # Safety
@@ -490,20 +572,9 @@ impl<T> Channel<T> {
     unsafe fn read(&self, block: *mut Block<T>, offset: usize) -> Option<T> {
         // SAFETY: live while our claim is unfinished.
         let slot = unsafe { &(*block).slots[offset] };
-        let mut spins = 0;
-        let mut state = slot.state.load(Ordering::Acquire);
-        while state & WRITE == 0 {
-            if spins < WRITE_GRACE_SPINS {
-                spins += 1;
-                crate::sync::spin_loop();
-                state = slot.state.load(Ordering::Acquire);
-                continue;
-            }
-            match slot.state.compare_exchange_weak(state, state | SKIP, Ordering::AcqRel, Ordering::Acquire) {
-                // The sender will finish the slot for us.
-                Ok(_) => return None,
-                Err(current) => state = current,
-            }
+        if slot.state.load(Ordering::Acquire) & WRITE == 0 && !wait_for_write_or_skip(slot) {
+            // The sender will finish the slot for us.
+            return None;
         }
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
@@ -527,8 +598,22 @@ impl<T> Channel<T> {
         }
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        // Fast path inline: a message there on the first look.
+        if let RecvClaim::Msg(msg) = self.claim_recv() {
+            return Ok(msg);
+        }
+        self.recv_slow(deadline)
+    }
+
+    /// `recv` when the channel looked empty or closed: be patient, then
+    /// park.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
             loop {
@@ -624,6 +709,29 @@ impl<T> Channel<T> {
     pub(crate) fn is_closed(&self) -> bool {
         self.tail.index.load(Ordering::SeqCst) & MARK_BIT != 0
     }
+}
+
+/// Gives the sender of a claimed slot a short grace to finish writing it:
+/// true once it has (`WRITE`, acquired), false if we marked the slot `SKIP`
+/// instead.
+#[cold]
+#[inline(never)]
+fn wait_for_write_or_skip<T>(slot: &Slot<T>) -> bool {
+    let mut spins = 0;
+    let mut state = slot.state.load(Ordering::Acquire);
+    while state & WRITE == 0 {
+        if spins < WRITE_GRACE_SPINS {
+            spins += 1;
+            crate::sync::spin_loop();
+            state = slot.state.load(Ordering::Acquire);
+            continue;
+        }
+        match slot.state.compare_exchange_weak(state, state | SKIP, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return false,
+            Err(current) => state = current,
+        }
+    }
+    true
 }
 
 /// A position's slot counter with a block-end offset moved on to the first

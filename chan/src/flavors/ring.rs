@@ -274,8 +274,23 @@ impl<T> Channel<T> {
         }
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        // Fast path inline: a free slot, claimed on the first try.
+        if let Claim::Slot(tail) = self.claim_send() {
+            // SAFETY: a fresh successful claim, used once.
+            unsafe { self.write(tail, msg) };
+            return Ok(());
+        }
+        self.send_slow(msg, deadline)
+    }
+
+    /// `send` when the ring looked full or closed: be patient, then park.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn send_slow(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         loop {
             let mut patience = Patience::new();
             loop {
@@ -310,8 +325,22 @@ impl<T> Channel<T> {
         }
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        // Fast path inline: a written slot, claimed on the first try.
+        if let Claim::Slot(head) = self.claim_recv() {
+            // SAFETY: a fresh successful claim, used once.
+            return Ok(unsafe { self.read(head) });
+        }
+        self.recv_slow(deadline)
+    }
+
+    /// `recv` when the ring looked empty or closed: be patient, then park.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut patience = Patience::new();
             loop {

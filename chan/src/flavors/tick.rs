@@ -45,6 +45,11 @@ impl<T> Channel<T> {
     /// already late), so a receiver that keeps up sees a steady period with
     /// no drift from wake-up latency, and two blocked receivers get two
     /// different ticks. This is crossbeam-channel's rule.
+    ///
+    /// Out of line: it sleeps anyway, and inlined into the public `recv`'s
+    /// dispatch it would make every other flavor's receive save more
+    /// registers.
+    #[inline(never)]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let msg = {
             let mut due = self.delivery_time.lock().unwrap_or_else(|e| e.into_inner());

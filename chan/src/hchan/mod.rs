@@ -46,7 +46,7 @@ mod buf;
 mod chan;
 mod waitq;
 
-use crate::channel::{from_flavor, Flavor, Receiver, Sender};
+use crate::channel::{from_core, Flavor, Receiver, Sender};
 
 pub(crate) use self::chan::select::{Enqueue, HeldLock, SelectSudog};
 pub(crate) use self::chan::HChan;
@@ -72,7 +72,7 @@ pub use self::chan::Probe;
 /// assert_eq!(h.join().unwrap(), Ok(()));
 /// ```
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    from_flavor(Flavor::Hchan(HChan::new(Some(cap))))
+    from_core(HChan::new(Some(cap)), Flavor::Hchan)
 }
 
 /// Creates a Go-style channel with no capacity limit: sends never block.
@@ -89,7 +89,7 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(r.iter().sum::<i32>(), 4950);
 /// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    from_flavor(Flavor::Hchan(HChan::new(None)))
+    from_core(HChan::new(None), Flavor::Hchan)
 }
 
 /// A snapshot of an hchan channel's internals (`None` for other flavors),
@@ -97,7 +97,7 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// Go-specific paths; not part of the stable API.
 #[doc(hidden)]
 pub fn probe<T>(s: &Sender<T>) -> Option<Probe> {
-    match &s.shared.flavor {
+    match &s.flavor {
         Flavor::Hchan(c) => Some(c.probe()),
         _ => None,
     }

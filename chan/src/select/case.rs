@@ -204,7 +204,7 @@ impl<T> Parked<T> {
 }
 
 fn chan_of<T>(flavor: &Flavor<T>) -> *const () {
-    flavor as *const Flavor<T> as *const ()
+    flavor.addr()
 }
 
 /// Whether a receive on `flavor` would not block now.
@@ -233,7 +233,7 @@ fn can_send<T>(flavor: &Flavor<T>) -> bool {
 
 fn hchan_of<T>(flavor: &Flavor<T>) -> Option<*const ()> {
     match flavor {
-        Flavor::Hchan(c) => Some(c as *const _ as *const ()),
+        Flavor::Hchan(c) => Some(&c.chan as *const _ as *const ()),
         _ => None,
     }
 }
@@ -268,7 +268,7 @@ impl<'a, T> RecvCase<'a, T> {
     }
 
     fn flavor(&self) -> &'a Flavor<T> {
-        &self.receiver.shared.flavor
+        &self.receiver.flavor
     }
 }
 
@@ -426,7 +426,7 @@ impl<'a, T> SendCase<'a, T> {
     }
 
     fn flavor(&self) -> &'a Flavor<T> {
-        &self.sender.shared.flavor
+        &self.sender.flavor
     }
 
     fn msg(&mut self) -> T {
@@ -578,7 +578,7 @@ impl<'a, T> ReadySendCase<'a, T> {
     }
 
     fn flavor(&self) -> &'a Flavor<T> {
-        &self.sender.shared.flavor
+        &self.sender.flavor
     }
 }
 

@@ -531,11 +531,11 @@ impl SelectedOperation<'_> {
 }
 
 fn chan_of_sender<T>(s: &Sender<T>) -> *const () {
-    &s.shared.flavor as *const _ as *const ()
+    s.flavor.addr()
 }
 
 fn chan_of_receiver<T>(r: &Receiver<T>) -> *const () {
-    &r.shared.flavor as *const _ as *const ()
+    r.flavor.addr()
 }
 
 impl Drop for SelectedOperation<'_> {

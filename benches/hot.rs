@@ -1,0 +1,149 @@
+//! Hot-path A/B runs: the default flavor against crossbeam-channel only,
+//! interleaved round by round so that both see the same machine noise.
+//!
+//! `cargo bench --bench hot` prints, per (scenario, capacity), the median
+//! and the best of `HOT_ROUNDS` rounds (default 7) of `HOT_MESSAGES`
+//! messages (default 200000) for each library. `HOT_FILTER` keeps only the
+//! cases whose `scenario/capacity/library` name contains it (for example
+//! `seq/unbounded` or `mpsc`). Built to profile one case: with
+//! `HOT_ROUNDS=1 HOT_FILTER=seq/unbounded/chan`, run under
+//! `valgrind --tool=callgrind`, the instruction count is repeatable.
+
+use std::thread;
+use std::time::Instant;
+
+const THREADS: usize = 4;
+
+trait Lib {
+    const NAME: &'static str;
+    type S: Clone + Send + 'static;
+    type R: Clone + Send + 'static;
+    fn make(cap: Option<usize>) -> (Self::S, Self::R);
+    fn send(s: &Self::S, v: usize);
+    fn recv(r: &Self::R) -> usize;
+}
+
+macro_rules! lib {
+    ($ty:ident, $name:expr, $bounded:path, $unbounded:path, $s:ty, $r:ty) => {
+        struct $ty;
+        impl Lib for $ty {
+            const NAME: &'static str = $name;
+            type S = $s;
+            type R = $r;
+            fn make(cap: Option<usize>) -> (Self::S, Self::R) {
+                match cap {
+                    Some(n) => $bounded(n),
+                    None => $unbounded(),
+                }
+            }
+            #[inline(never)]
+            fn send(s: &Self::S, v: usize) {
+                s.send(v).unwrap();
+            }
+            #[inline(never)]
+            fn recv(r: &Self::R) -> usize {
+                r.recv().unwrap()
+            }
+        }
+    };
+}
+
+lib!(Chan, "chan", chan::bounded, chan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
+lib!(
+    Crossbeam,
+    "crossbeam",
+    crossbeam_channel::bounded,
+    crossbeam_channel::unbounded,
+    crossbeam_channel::Sender<usize>,
+    crossbeam_channel::Receiver<usize>
+);
+
+fn run<L: Lib>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
+    let (s, r) = L::make(cap);
+    let start = Instant::now();
+    match scenario {
+        "seq" => {
+            let chunk = cap.unwrap_or(messages).min(messages);
+            let mut done = 0;
+            while done < messages {
+                let n = chunk.min(messages - done);
+                for i in 0..n {
+                    L::send(&s, i);
+                }
+                for _ in 0..n {
+                    L::recv(&r);
+                }
+                done += n;
+            }
+        }
+        _ => {
+            let (senders, receivers) = match scenario {
+                "spsc" => (1, 1),
+                "mpsc" => (THREADS, 1),
+                _ => (THREADS, THREADS),
+            };
+            let per_sender = messages / senders;
+            let per_receiver = messages / receivers;
+            let hs: Vec<_> = (0..senders)
+                .map(|_| {
+                    let s = s.clone();
+                    thread::spawn(move || {
+                        for i in 0..per_sender {
+                            L::send(&s, i);
+                        }
+                    })
+                })
+                .chain((1..receivers).map(|_| {
+                    let r = r.clone();
+                    thread::spawn(move || {
+                        for _ in 0..per_receiver {
+                            L::recv(&r);
+                        }
+                    })
+                }))
+                .collect();
+            for _ in 0..per_receiver {
+                L::recv(&r);
+            }
+            for h in hs {
+                h.join().unwrap();
+            }
+        }
+    }
+    start.elapsed().as_nanos() as f64 / messages as f64
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let rounds = env_usize("HOT_ROUNDS", 7).max(1);
+    let messages = env_usize("HOT_MESSAGES", 200_000);
+    let filter = std::env::var("HOT_FILTER").unwrap_or_default();
+    let caps = [("bounded(1)", Some(1)), ("bounded(N)", Some(1024)), ("unbounded", None)];
+    type Runner = fn(&str, Option<usize>, usize) -> f64;
+    let libs: [(&str, Runner); 2] = [(Chan::NAME, run::<Chan>), (Crossbeam::NAME, run::<Crossbeam>)];
+    println!("| case | library | median ns/msg | best ns/msg |");
+    println!("| --- | --- | ---: | ---: |");
+    for scenario in ["seq", "spsc", "mpsc", "mpmc"] {
+        for (cap_name, cap) in caps {
+            let case = format!("{scenario}/{cap_name}");
+            let chosen: Vec<_> =
+                libs.iter().filter(|(name, _)| format!("{case}/{name}").contains(filter.as_str())).collect();
+            if chosen.is_empty() {
+                continue;
+            }
+            let mut times = vec![Vec::new(); chosen.len()];
+            for _ in 0..rounds {
+                for (i, (_, f)) in chosen.iter().enumerate() {
+                    times[i].push(f(scenario, cap, messages));
+                }
+            }
+            for ((name, _), t) in chosen.iter().zip(&mut times) {
+                t.sort_by(f64::total_cmp);
+                println!("| {case} | {name} | {:.1} | {:.1} |", t[t.len() / 2], t[0]);
+            }
+        }
+    }
+}
