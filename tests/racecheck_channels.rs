@@ -295,6 +295,51 @@ fn write_after_select_send((s, r): (Sender<u32>, Receiver<u32>)) {
     receiver.join().unwrap();
 }
 
+/// `Select::send`: the send happens at `SelectedOperation::send`, not at
+/// the select, even where the select reserved a slot or a receiver: a write
+/// between the two is ordered before the receiver's read. The receiver is
+/// itself a plain receive or a select, as `select_recv` says.
+fn late_send_then_recv((s, r): (Sender<u32>, Receiver<u32>), select_recv: bool) {
+    static DATA: RaceCell<u32> = RaceCell::new(0);
+    let receiver = thread::spawn(move || {
+        if select_recv {
+            let never = chan::never::<u32>();
+            chan::select! {
+                recv(r) -> v => { v.unwrap(); }
+                recv(never) -> _ => unreachable!(),
+            }
+        } else {
+            r.recv().unwrap();
+        }
+        DATA.get()
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let mut sel = chan::Select::new();
+    sel.send(&s);
+    let op = sel.select();
+    DATA.set(7);
+    op.send(&s, 1).unwrap();
+    assert_eq!(receiver.join().unwrap(), 7);
+}
+
+/// ...and a write after `SelectedOperation::send` is not.
+fn write_after_late_send((s, r): (Sender<u32>, Receiver<u32>)) {
+    static DATA: RaceCell<u32> = RaceCell::new(0);
+    static WRITTEN: StdFlag = StdFlag::new(false);
+    let receiver = thread::spawn(move || {
+        r.recv().unwrap();
+        spin_until(&WRITTEN);
+        DATA.get()
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let mut sel = chan::Select::new();
+    sel.send(&s);
+    sel.select().send(&s, 1).unwrap();
+    DATA.set(7);
+    WRITTEN.store(true, SeqCst);
+    receiver.join().unwrap();
+}
+
 macro_rules! select_twins {
     ($flavor:ident, $make:expr) => {
         mod $flavor {
@@ -302,6 +347,9 @@ macro_rules! select_twins {
             scenario!(send_happens_before_select_recv, races = 0, send_then_select_recv($make));
             scenario!(select_send_happens_before_recv, races = 0, select_send_then_recv($make));
             scenario!(write_after_select_send_races, races = 1, write_after_select_send($make));
+            scenario!(late_send_happens_before_recv, races = 0, late_send_then_recv($make, false));
+            scenario!(late_send_happens_before_select_recv, races = 0, late_send_then_recv($make, true));
+            scenario!(write_after_late_send_races, races = 1, write_after_late_send($make));
         }
     };
 }

@@ -452,3 +452,62 @@ fn rendezvous_watchers_wake_when_a_peer_waits() {
         assert_eq!(receiver.join().unwrap(), Ok(9));
     });
 }
+
+/// `Select::send` on a rendezvous channel sets the waiting receiver aside:
+/// no other sender can take it, and `SelectedOperation::send` hands the
+/// message to it without blocking, whether it waits in a plain receive or
+/// in a select.
+#[test]
+fn a_selected_rendezvous_send_keeps_its_receiver() {
+    for select_recv in [false, true] {
+        let (s, r) = chan::bounded::<i32>(0);
+        thread::scope(|scope| {
+            let receiver = scope.spawn(|| {
+                if select_recv {
+                    let mut sel = Select::new();
+                    sel.recv(&r);
+                    sel.select_timeout(LONG).expect("a message").recv(&r)
+                } else {
+                    r.recv_timeout(LONG).map_err(|_| chan::RecvError)
+                }
+            });
+            let mut sel = Select::new();
+            let oper = sel.send(&s);
+            let selected = sel.select_timeout(LONG).expect("the receiver waits");
+            assert_eq!(selected.index(), oper);
+            // The receiver is reserved: a plain try_send finds none waiting.
+            assert!(matches!(s.try_send(1), Err(chan::TrySendError::Full(1))));
+            thread::sleep(Duration::from_millis(20));
+            selected.send(&s, 2).unwrap();
+            assert_eq!(receiver.join().unwrap(), Ok(2), "select_recv: {select_recv}");
+        });
+    }
+}
+
+/// A reserved rendezvous receiver whose reservation is dropped uncompleted
+/// (which panics) goes on waiting and takes the next message.
+#[test]
+fn an_abandoned_rendezvous_send_lets_the_receiver_wait_on() {
+    for select_recv in [false, true] {
+        let (s, r) = chan::bounded::<i32>(0);
+        thread::scope(|scope| {
+            let receiver = scope.spawn(|| {
+                if select_recv {
+                    let mut sel = Select::new();
+                    sel.recv(&r);
+                    sel.select_timeout(LONG).expect("a message").recv(&r)
+                } else {
+                    r.recv_timeout(LONG).map_err(|_| chan::RecvError)
+                }
+            });
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut sel = Select::new();
+                sel.send(&s);
+                drop(sel.select_timeout(LONG).expect("the receiver waits"));
+            }));
+            assert!(dropped.is_err());
+            s.send_timeout(3, LONG).unwrap();
+            assert_eq!(receiver.join().unwrap(), Ok(3), "select_recv: {select_recv}");
+        });
+    }
+}

@@ -29,18 +29,64 @@ use std::time::Instant;
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::race;
+use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Mutex, MutexGuard, UnsafeCell};
 use crate::trace;
 use crate::waker::{Entry, Step, Waker};
 
+/// `Packet::late`: the message came with the selecting CAS (the usual
+/// hand-off).
+const ON_TIME: usize = 0;
+/// A `Select::send` case selected the receiver and brings the message later.
+const PENDING: usize = 1;
+/// The late message is in the packet.
+const FILLED: usize = 2;
+/// The select dropped its operation without a message: receive again.
+const ABANDONED: usize = 3;
+
+/// How a selected receiver's message arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// With the selection: the usual hand-off.
+    OnTime,
+    /// Later, from a `Select::send` reservation, whose sender synchronized
+    /// with the receiver's context just before (racecheck: acquire again).
+    Late,
+    /// The reservation was given up: nothing came; receive again.
+    Abandoned,
+}
+
 /// The hand-over cell a parked operation owns.
-struct Packet<T> {
+pub(crate) struct Packet<T> {
     msg: UnsafeCell<Option<T>>,
+    /// For a receiver: whether its message came with the selection, or
+    /// comes later from a reservation (`select.rs`).
+    late: AtomicUsize,
 }
 
 impl<T> Packet<T> {
     fn new(msg: Option<T>) -> Self {
-        Packet { msg: UnsafeCell::new(msg) }
+        Packet { msg: UnsafeCell::new(msg), late: AtomicUsize::new(ON_TIME) }
+    }
+
+    /// Called by a receiver once a peer selected it: waits for a message
+    /// that a reservation brings late.
+    fn wait_for_message(&self) -> Arrival {
+        // Acquire: pairs with the Release store of FILLED after the message
+        // was put (ON_TIME and PENDING came with the selecting CAS, which
+        // the waiter's wait already acquired).
+        let mut late = self.late.load(Ordering::Acquire);
+        while late == PENDING {
+            // The reservation unparks us after it stores FILLED or
+            // ABANDONED; an early or stray unpark only loops.
+            crate::sync::thread::park();
+            late = self.late.load(Ordering::Acquire);
+        }
+        match late {
+            ON_TIME => Arrival::OnTime,
+            FILLED => Arrival::Late,
+            _ => Arrival::Abandoned,
+        }
     }
 
     /// Moves the message out of the packet.
@@ -66,7 +112,7 @@ impl<T> Packet<T> {
 /// # Safety
 /// The entry must have been registered by this channel with a `Packet<T>`,
 /// and be still listed (or just removed by the caller under the lock).
-unsafe fn packet<T>(entry: &Entry) -> &Packet<T> {
+pub(super) unsafe fn packet<T>(entry: &Entry) -> &Packet<T> {
     // SAFETY: per the contract, the pointer is a live `Packet<T>`.
     unsafe { &*(entry.packet as *const Packet<T>) }
 }
@@ -239,30 +285,41 @@ impl<T> Channel<T> {
 
     #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let mut inner = self.lock();
-        if inner.closed {
-            return Err(RecvTimeoutError::Disconnected);
-        }
-        if let Some((entry, msg)) = Self::take_from_sender(&mut inner) {
-            drop(inner);
-            entry.cx.unpark();
-            return Ok(msg);
-        }
-        if let Some(deadline) = deadline {
-            if Instant::now() >= deadline {
-                return Err(RecvTimeoutError::Timeout);
+        loop {
+            let mut inner = self.lock();
+            if inner.closed {
+                return Err(RecvTimeoutError::Disconnected);
             }
-        }
-        let mut packet = Packet::<T>::new(None);
-        let sel = self.park(inner, Side::Recv, &mut packet, deadline, std::panic::Location::caller());
-        match sel {
-            // SAFETY: the sender that selected us is done with the packet;
-            // its CAS published the message it put there.
-            Selected::Operation(_) => {
-                Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))
+            if let Some((entry, msg)) = Self::take_from_sender(&mut inner) {
+                drop(inner);
+                entry.cx.unpark();
+                return Ok(msg);
             }
-            Selected::Aborted => Err(RecvTimeoutError::Timeout),
-            Selected::Disconnected | Selected::Waiting => Err(RecvTimeoutError::Disconnected),
+            if let Some(deadline) = deadline {
+                if Instant::now() >= deadline {
+                    return Err(RecvTimeoutError::Timeout);
+                }
+            }
+            let mut packet = Packet::<T>::new(None);
+            let sel = self.park(inner, Side::Recv, &mut packet, deadline, std::panic::Location::caller());
+            return match sel {
+                Selected::Operation(_) => {
+                    match packet.wait_for_message() {
+                        Arrival::OnTime => {}
+                        // A late message's sender synchronized with us just
+                        // before it stored FILLED; take that in too.
+                        Arrival::Late => Context::with(|cx| cx.acquire_handoff()),
+                        // A reservation was given up: nothing came.
+                        Arrival::Abandoned => continue,
+                    }
+                    // SAFETY: the sender that selected us is done with the
+                    // packet; its CAS (or the FILLED store) published the
+                    // message it put there.
+                    Ok(unsafe { packet.take() }.expect("a selected receiver's packet holds a message"))
+                }
+                Selected::Aborted => Err(RecvTimeoutError::Timeout),
+                Selected::Disconnected | Selected::Waiting => Err(RecvTimeoutError::Disconnected),
+            };
         }
     }
 

@@ -20,7 +20,8 @@ use crate::context::{Context, Operation};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::ring;
 use crate::flavors::ring::select::Reserve;
-use crate::flavors::zero::select::SelectPacket;
+use crate::flavors::zero::select::{LateSend, SelectPacket};
+use crate::flavors::zero::Arrival;
 use crate::hchan::{Enqueue, HeldLock, SelectSudog};
 
 /// What the select loop should do for a case while it waits.
@@ -92,45 +93,85 @@ pub(crate) enum Outcome {
     SendReady { chan: *const (), reserved: Option<Reserved> },
 }
 
-/// A ring slot that `Select::send` claimed for the message that
-/// `SelectedOperation::send` brings, with how to give it up if that never
-/// comes (type-erased: the reader checks `chan` first).
+/// What `Select::send` set aside for the message that
+/// `SelectedOperation::send` brings: a ring slot, or a rendezvous receiver.
+/// Type-erased (the reader checks `chan` first); dropped unsent, it gives
+/// the reservation up, so the channel goes on working.
 pub(crate) struct Reserved {
-    ring: *const (),
+    data: *mut (),
+    fill: unsafe fn(*mut (), *mut ()),
+    abandon: unsafe fn(*mut ()),
+}
+
+/// A reservation of a channel of `T`: `fill` delivers the message, and
+/// dropping it unfilled gives the reservation up.
+trait Owed<T> {
+    fn fill(self, msg: T);
+}
+
+/// A claimed ring slot.
+struct RingSlot<T> {
+    /// Alive while the `SelectedOperation` holding this lives: it borrows
+    /// the sender for as long.
+    ring: *const ring::Channel<T>,
     pos: usize,
-    abandon: unsafe fn(*const (), usize),
+}
+
+impl<T> Owed<T> for RingSlot<T> {
+    fn fill(self, msg: T) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the ring is alive (see the field), and the reservation is
+        // used once: `this` is not dropped, so `abandon_reserved` never runs.
+        unsafe { (*this.ring).send_reserved(this.pos, msg) }
+    }
+}
+
+impl<T> Drop for RingSlot<T> {
+    fn drop(&mut self) {
+        // SAFETY: alive (see the field); not filled, so used once here.
+        unsafe { (*self.ring).abandon_reserved(self.pos) }
+    }
+}
+
+impl<T> Owed<T> for LateSend<T> {
+    fn fill(self, msg: T) {
+        self.send(msg);
+    }
 }
 
 impl Reserved {
-    fn new<T>(ring: &ring::Channel<T>, pos: usize) -> Reserved {
-        unsafe fn abandon<T>(ring: *const (), pos: usize) {
-            // SAFETY: `ring` is the `ring::Channel<T>` `Reserved::new` was
-            // given, alive while the `SelectedOperation` holding this lives
-            // (it borrows the sender), and `pos` its reservation, used once.
-            unsafe { (*(ring as *const ring::Channel<T>)).abandon_reserved(pos) }
+    fn new<T, O: Owed<T>>(owed: O) -> Reserved {
+        unsafe fn fill<T, O: Owed<T>>(data: *mut (), msg: *mut ()) {
+            // SAFETY: `data` is the `Box<O>` of `new`, taken once (`send`
+            // forgets `self`); `msg` points to a full `Option<T>`.
+            let owed = unsafe { Box::from_raw(data as *mut O) };
+            let msg = unsafe { (*(msg as *mut Option<T>)).take() }.expect("a message to deliver");
+            owed.fill(msg);
         }
-        Reserved { ring: ring as *const ring::Channel<T> as *const (), pos, abandon: abandon::<T> }
+        unsafe fn abandon<O>(data: *mut ()) {
+            // SAFETY: `data` is the `Box<O>` of `new`, not filled.
+            drop(unsafe { Box::from_raw(data as *mut O) });
+        }
+        Reserved { data: Box::into_raw(Box::new(owed)) as *mut (), fill: fill::<T, O>, abandon: abandon::<O> }
     }
 
-    /// Writes `msg` into the reserved slot.
+    /// Delivers `msg` to what was reserved.
     ///
     /// # Safety
     /// `T` is the channel's message type (the caller checked the channel).
     pub(crate) unsafe fn send<T>(self, msg: T) {
         let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: the ring is alive (see `abandon`), of messages `T` per the
-        // contract, and the reservation is used once: `this` is not dropped.
-        unsafe { (*(this.ring as *const ring::Channel<T>)).send_reserved(this.pos, msg) }
+        let mut msg = Some(msg);
+        // SAFETY: `fill` was made for this `T` (contract) and runs once:
+        // `this` is never dropped.
+        unsafe { (this.fill)(this.data, &mut msg as *mut Option<T> as *mut ()) }
     }
 }
 
 impl Drop for Reserved {
-    /// A reservation dropped without its message (its `SelectedOperation`
-    /// was dropped uncompleted) leaves a hole that receivers step over, so
-    /// the channel goes on working.
     fn drop(&mut self) {
-        // SAFETY: see `abandon` in `new`; not sent, so used once here.
-        unsafe { (self.abandon)(self.ring, self.pos) }
+        // SAFETY: not sent (`send` forgets `self`), so the box is still ours.
+        unsafe { (self.abandon)(self.data) }
     }
 }
 
@@ -355,9 +396,14 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
                 let listed = c.select_unlist_recv(oper);
                 if won {
                     debug_assert!(!listed, "a selected entry was removed by its peer");
+                    // A `Select::send` reservation may bring the message
+                    // later, or give up (then this select goes on).
+                    if packet.wait_for_message() == Arrival::Abandoned {
+                        return false;
+                    }
                     // SAFETY: the sender that selected us removed our entry
-                    // and is done with the packet; its CAS published the
-                    // message, and our wait observed that CAS.
+                    // and is done with the packet; its CAS (or its FILLED
+                    // store) published the message, and we observed it.
                     let msg = unsafe { packet.take() }.expect("a selected receiver's packet holds a message");
                     self.result = Some(Ok(msg));
                     return true;
@@ -592,15 +638,23 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
             // Claim the slot now, so that the send cannot block later.
             Flavor::Ring(c) => match c.reserve_send() {
                 Reserve::Slot(pos) => {
-                    self.reserved = Some(Reserved::new(c, pos));
+                    self.reserved = Some(Reserved::new(RingSlot { ring: &***c as *const ring::Channel<T>, pos }));
                     true
                 }
                 Reserve::Full => false,
                 Reserve::Closed => true,
             },
-            // The rendezvous flavors cannot set a receiver aside for a
-            // message that is not there yet: ready means a receiver waits
-            // now (see `SelectedOperation::send`).
+            // Set the waiting receiver aside: it is selected now and gets
+            // its message when `SelectedOperation::send` brings it.
+            Flavor::Zero(c) => match c.reserve_receiver() {
+                Ok(late) => {
+                    self.reserved = Some(Reserved::new(late));
+                    true
+                }
+                Err(closed) => closed,
+            },
+            // hchan, like Go's runtime, cannot: ready means a receiver
+            // waits or there is room now (see `SelectedOperation::send`).
             _ => self.is_ready(),
         }
     }

@@ -353,6 +353,12 @@ fn park_on_cases<'a>(
         }
     }
     drop(held);
+    if won.is_some() {
+        // racecheck: a rendezvous message reserved by a `Select::send` comes
+        // after the selection, and its sender synchronized with our context
+        // then; take that in (acquiring twice only merges the same clock).
+        cx.acquire_handoff();
+    }
     crate::trace::woke(
         wait,
         if won.is_some() { crate::trace::Outcome::Completed } else { crate::trace::outcome_of_retry(sel, deadline) },
