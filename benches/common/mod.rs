@@ -276,19 +276,33 @@ fn join_all(handles: Vec<thread::JoinHandle<()>>) {
     }
 }
 
+/// Whether `L` can run `scenario` on a channel of capacity `cap` (the rules
+/// in this module's doc).
+pub fn supports<L: Lib>(scenario: Scenario, cap: Option<usize>) -> bool {
+    let mpmc = || L::make(cap).1;
+    match scenario {
+        Scenario::Seq => cap != Some(0),
+        Scenario::Spsc | Scenario::Mpsc => true,
+        Scenario::Mpmc => L::clone_rx(&mpmc()).is_some(),
+        Scenario::SelectRx => L::SELECT.is_some(),
+        Scenario::SelectBoth => L::SELECT.is_some_and(|sel| (sel.both_sides)(cap)) && L::clone_rx(&mpmc()).is_some(),
+    }
+}
+
 /// Runs one scenario over `messages` messages (rounded down to a multiple
 /// of [`THREADS`] where threads share them) and returns the time it took;
 /// `None` where the library or capacity lacks the scenario.
 pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> Option<Duration> {
+    if !supports::<L>(scenario, cap) {
+        return None;
+    }
     let per = messages / THREADS;
     match scenario {
         Scenario::Seq => {
-            // A rendezvous channel cannot hold what its one thread sends.
-            let chunk = match cap {
-                Some(0) => return None,
-                Some(n) => n.min(messages),
-                None => messages,
-            };
+            // Fill up to the capacity, then drain (`supports` ruled out a
+            // rendezvous channel, which cannot hold what its one thread
+            // sends).
+            let chunk = cap.unwrap_or(messages).min(messages);
             let (s, r) = L::make(cap);
             let start = Instant::now();
             let mut done = 0;
@@ -365,7 +379,7 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
             Some(start.elapsed())
         }
         Scenario::SelectBoth => {
-            let select = L::SELECT.filter(|sel| (sel.both_sides)(cap))?;
+            let select = L::SELECT?;
             let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..THREADS).map(|_| L::make(cap)).unzip();
             let rxs: Vec<Vec<L::R>> =
                 (0..THREADS).map(|_| rs.iter().map(L::clone_rx).collect::<Option<_>>()).collect::<Option<_>>()?;
