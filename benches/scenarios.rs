@@ -20,14 +20,14 @@
 //! Left out, because the library cannot run them: `seq` on `bounded(0)`
 //! (one thread cannot fill a rendezvous channel), `mpmc` and `select_both`
 //! for `std` (no MPMC receiver), both select scenarios for `kanal` and `std`
-//! (no select), and `select_both` on `bounded0` and `bounded1` for `flume`
-//! (its `Selector` hangs there; see `flume_select::both_sides` in
-//! `benches/common/mod.rs`).
+//! (no select), and `select_both` for `flume` (its `Selector` hangs there;
+//! see `flume_select::BOTH_SIDES` in `benches/common/mod.rs`).
 //!
 //! Samples are few and short (10 samples, flat sampling, 1 s of
-//! measurement) so the whole suite stays within minutes on two cores;
-//! raise them with criterion's flags (`--sample-size`,
-//! `--measurement-time`) for tighter intervals.
+//! measurement, 10,000 bootstrap resamples) so the whole suite stays
+//! within minutes on two cores; raise them with criterion's flags
+//! (`--sample-size`, `--measurement-time`, `--nresamples`) for tighter
+//! intervals.
 
 mod common;
 
@@ -107,6 +107,7 @@ fn config() -> Criterion {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))
+        .nresamples(10_000)
 }
 
 criterion_group! {

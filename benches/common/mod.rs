@@ -14,8 +14,8 @@
 //!
 //! A scenario a library cannot express is `None`: `std::sync::mpsc` has no
 //! MPMC receiver, `std::sync::mpsc` and kanal have no select, flume's
-//! select hangs in `select_both` on `bounded(0)` and `bounded(1)` (see
-//! `flume_select::both_sides`), and a rendezvous channel (`bounded(0)`)
+//! select hangs in `select_both` (see `flume_select::BOTH_SIDES`), and a
+//! rendezvous channel (`bounded(0)`)
 //! cannot be filled by the one thread of `seq`.
 
 use std::thread;
@@ -33,10 +33,10 @@ pub const BOUNDED_N: usize = 1024;
 pub struct SelectOps<L: Lib> {
     pub send: fn(&[L::S], usize),
     pub recv: fn(&[L::R]) -> usize,
-    /// Whether selecting senders and selecting receivers can meet on a
-    /// channel of this capacity (`select_both`); false where the library's
-    /// select is known to hang there, so the scenario is left out.
-    pub both_sides: fn(Option<usize>) -> bool,
+    /// Whether several selecting senders and several selecting receivers
+    /// can share channels (`select_both`); false where the library's select
+    /// is known to hang there, so the scenario is left out.
+    pub both_sides: bool,
 }
 
 // By hand: a derive would ask `L: Copy`, and the fields are plain function
@@ -129,14 +129,15 @@ select_like_crossbeam!(
 /// flume's `Selector` is a builder consumed by `wait`, with a closure per
 /// operation that maps its result to the select's value.
 mod flume_select {
-    /// On `bounded(0)` and `bounded(1)`, four threads selecting sends and
-    /// four selecting receives over the same channels hang in
-    /// `Selector::wait` within a few thousand messages (flume 0.12; a
-    /// selector is only notified and takes the message on a later try, see
-    /// zesterer/flume#44), so `select_both` leaves those capacities out.
-    pub fn both_sides(cap: Option<usize>) -> bool {
-        !matches!(cap, Some(0 | 1))
-    }
+    /// Four threads selecting sends and four selecting receives over the
+    /// same four channels hang in `Selector::wait` (flume 0.12): within a
+    /// few thousand messages on `bounded(0)` and `bounded(1)`; on
+    /// `bounded(1024)` after every sender had finished, with two receivers
+    /// parked and messages left in the channels. A selector is only
+    /// notified and takes the message on a later try (zesterer/flume#44,
+    /// #135), so `select_both` leaves flume out.
+    pub const BOTH_SIDES: bool = false;
+
     pub fn send(ss: &[flume::Sender<usize>], v: usize) {
         ss.iter().fold(flume::Selector::new(), |sel, s| sel.send(s, v, |res| res.unwrap())).wait()
     }
@@ -152,7 +153,7 @@ lib!(
     chan::unbounded,
     chan::Sender<usize>,
     chan::Receiver<usize>,
-    Some(SelectOps { send: chan_select::send, recv: chan_select::recv, both_sides: |_| true })
+    Some(SelectOps { send: chan_select::send, recv: chan_select::recv, both_sides: true })
 );
 lib!(
     Hchan,
@@ -161,7 +162,7 @@ lib!(
     chan::hchan::unbounded,
     chan::Sender<usize>,
     chan::Receiver<usize>,
-    Some(SelectOps { send: chan_select::send, recv: chan_select::recv, both_sides: |_| true })
+    Some(SelectOps { send: chan_select::send, recv: chan_select::recv, both_sides: true })
 );
 lib!(
     Crossbeam,
@@ -170,7 +171,7 @@ lib!(
     crossbeam_channel::unbounded,
     crossbeam_channel::Sender<usize>,
     crossbeam_channel::Receiver<usize>,
-    Some(SelectOps { send: crossbeam_select::send, recv: crossbeam_select::recv, both_sides: |_| true })
+    Some(SelectOps { send: crossbeam_select::send, recv: crossbeam_select::recv, both_sides: true })
 );
 lib!(
     Flume,
@@ -179,7 +180,7 @@ lib!(
     flume::unbounded,
     flume::Sender<usize>,
     flume::Receiver<usize>,
-    Some(SelectOps { send: flume_select::send, recv: flume_select::recv, both_sides: flume_select::both_sides })
+    Some(SelectOps { send: flume_select::send, recv: flume_select::recv, both_sides: flume_select::BOTH_SIDES })
 );
 lib!(Kanal, "kanal", kanal::bounded, kanal::unbounded, kanal::Sender<usize>, kanal::Receiver<usize>, None);
 
@@ -285,7 +286,7 @@ pub fn supports<L: Lib>(scenario: Scenario, cap: Option<usize>) -> bool {
         Scenario::Spsc | Scenario::Mpsc => true,
         Scenario::Mpmc => L::clone_rx(&mpmc()).is_some(),
         Scenario::SelectRx => L::SELECT.is_some(),
-        Scenario::SelectBoth => L::SELECT.is_some_and(|sel| (sel.both_sides)(cap)) && L::clone_rx(&mpmc()).is_some(),
+        Scenario::SelectBoth => L::SELECT.is_some_and(|sel| sel.both_sides) && L::clone_rx(&mpmc()).is_some(),
     }
 }
 
