@@ -280,13 +280,13 @@ fn join_all(handles: Vec<thread::JoinHandle<()>>) {
 /// Whether `L` can run `scenario` on a channel of capacity `cap` (the rules
 /// in this module's doc).
 pub fn supports<L: Lib>(scenario: Scenario, cap: Option<usize>) -> bool {
-    let mpmc = || L::make(cap).1;
+    let a_receiver = || L::make(cap).1;
     match scenario {
         Scenario::Seq => cap != Some(0),
         Scenario::Spsc | Scenario::Mpsc => true,
-        Scenario::Mpmc => L::clone_rx(&mpmc()).is_some(),
+        Scenario::Mpmc => L::clone_rx(&a_receiver()).is_some(),
         Scenario::SelectRx => L::SELECT.is_some(),
-        Scenario::SelectBoth => L::SELECT.is_some_and(|sel| sel.both_sides) && L::clone_rx(&mpmc()).is_some(),
+        Scenario::SelectBoth => L::SELECT.is_some_and(|sel| sel.both_sides) && L::clone_rx(&a_receiver()).is_some(),
     }
 }
 
@@ -393,8 +393,9 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
                     }
                 })
             }));
+            // `ss` and `rs` outlive the threads, for the reason given in
+            // `SelectRx`, and are dropped after the clock stops.
             join_all(threads);
-            drop((ss, rs));
             Some(start.elapsed())
         }
     }
