@@ -1,12 +1,13 @@
 //! The comparison run: every library side by side in one process.
 //!
 //! `cargo bench --bench compare` runs the scenarios of crossbeam-channel's
-//! benchmark suite (`seq`, `spsc`, `mpsc`, `mpmc`) for `bounded(0)`,
+//! benchmark suite (`seq`, `spsc`, `mpsc`, `mpmc`, `select_rx`,
+//! `select_both`; see `benches/common/mod.rs`) for `bounded(0)`,
 //! `bounded(1)`, `bounded(N)` and `unbounded`, for this crate's default
 //! flavor, `chan::hchan`, crossbeam-channel, flume, kanal and
 //! `std::sync::mpsc`, then again with every thread pinned to one core. It
 //! prints markdown tables (ns per message, ratio to crossbeam-channel, the
-//! geometric mean of those ratios, pinned/unpinned ratios (the pinned pass
+//! geometric means of those ratios, pinned/unpinned ratios (the pinned pass
 //! is a child process restricted to CPU 0, like `taskset -c 0`), the memory an
 //! empty channel and each buffered message take), adds Go's native channels
 //! when `go` is installed (`benches/go/main.go`), and writes one SVG chart
@@ -16,14 +17,23 @@
 //! (default 200000; `bounded(0)` uses a tenth), `COMPARE_PINNED=0` to skip
 //! the pinned pass, `COMPARE_SVG_DIR` (default `docs/bench`).
 //!
-//! Select scenarios (`select_rx`, `select_both`) join once `select` lands.
+//! kanal and `std::sync::mpsc` have no select, so their select cells are
+//! n/a. Of the two geometric-mean rows, the first is over every scenario
+//! the library has, the second over only the scenarios every column of the
+//! table has (the fair one when columns differ in what they have).
+
+mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::thread;
-use std::time::Instant;
+
+use common::{
+    cap_name, scenario_name, Chan, Crossbeam, Flume, Hchan, Kanal, Lib, Scenario, Std, BOUNDED_N, CAPS, SCENARIOS,
+    THREADS,
+};
 
 /// Counts live heap bytes, for the memory table.
 struct Counting;
@@ -48,216 +58,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const THREADS: usize = 4;
-const BOUNDED_N: usize = 1024;
-
-/// One channel library under test.
-trait Lib {
-    const NAME: &'static str;
-    type S: Clone + Send + 'static;
-    type R: Send + 'static;
-    fn make(cap: Option<usize>) -> (Self::S, Self::R);
-    fn send(s: &Self::S, v: usize);
-    fn recv(r: &Self::R) -> usize;
-    /// A second receiver on the same channel, if the library has MPMC.
-    fn clone_rx(r: &Self::R) -> Option<Self::R>;
-}
-
-macro_rules! lib {
-    ($ty:ident, $name:expr, $bounded:path, $unbounded:path, $s:ty, $r:ty) => {
-        struct $ty;
-        impl Lib for $ty {
-            const NAME: &'static str = $name;
-            type S = $s;
-            type R = $r;
-            fn make(cap: Option<usize>) -> (Self::S, Self::R) {
-                match cap {
-                    Some(n) => $bounded(n),
-                    None => $unbounded(),
-                }
-            }
-            fn send(s: &Self::S, v: usize) {
-                s.send(v).unwrap();
-            }
-            fn recv(r: &Self::R) -> usize {
-                r.recv().unwrap()
-            }
-            fn clone_rx(r: &Self::R) -> Option<Self::R> {
-                Some(r.clone())
-            }
-        }
-    };
-}
-
-lib!(Chan, "chan", chan::bounded, chan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
-lib!(Hchan, "chan::hchan", chan::hchan::bounded, chan::hchan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
-lib!(
-    Crossbeam,
-    "crossbeam",
-    crossbeam_channel::bounded,
-    crossbeam_channel::unbounded,
-    crossbeam_channel::Sender<usize>,
-    crossbeam_channel::Receiver<usize>
-);
-lib!(Flume, "flume", flume::bounded, flume::unbounded, flume::Sender<usize>, flume::Receiver<usize>);
-lib!(Kanal, "kanal", kanal::bounded, kanal::unbounded, kanal::Sender<usize>, kanal::Receiver<usize>);
-
-/// `std::sync::mpsc`: two sender types, and no MPMC.
-struct Std;
-
-#[derive(Clone)]
-enum StdSender {
-    Sync(std::sync::mpsc::SyncSender<usize>),
-    Async(std::sync::mpsc::Sender<usize>),
-}
-
-impl Lib for Std {
-    const NAME: &'static str = "std::mpsc";
-    type S = StdSender;
-    type R = std::sync::mpsc::Receiver<usize>;
-    fn make(cap: Option<usize>) -> (Self::S, Self::R) {
-        match cap {
-            Some(n) => {
-                let (s, r) = std::sync::mpsc::sync_channel(n);
-                (StdSender::Sync(s), r)
-            }
-            None => {
-                let (s, r) = std::sync::mpsc::channel();
-                (StdSender::Async(s), r)
-            }
-        }
-    }
-    fn send(s: &Self::S, v: usize) {
-        match s {
-            StdSender::Sync(s) => s.send(v).unwrap(),
-            StdSender::Async(s) => s.send(v).unwrap(),
-        }
-    }
-    fn recv(r: &Self::R) -> usize {
-        r.recv().unwrap()
-    }
-    fn clone_rx(_: &Self::R) -> Option<Self::R> {
-        None
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Scenario {
-    Seq,
-    Spsc,
-    Mpsc,
-    Mpmc,
-}
-
-const SCENARIOS: [Scenario; 4] = [Scenario::Seq, Scenario::Spsc, Scenario::Mpsc, Scenario::Mpmc];
-const CAPS: [Option<usize>; 4] = [Some(0), Some(1), Some(BOUNDED_N), None];
-
-fn scenario_name(s: Scenario) -> &'static str {
-    match s {
-        Scenario::Seq => "seq",
-        Scenario::Spsc => "spsc",
-        Scenario::Mpsc => "mpsc",
-        Scenario::Mpmc => "mpmc",
-    }
-}
-
-fn cap_name(cap: Option<usize>) -> String {
-    match cap {
-        Some(n) if n == BOUNDED_N => "bounded(N)".into(),
-        Some(n) => format!("bounded({n})"),
-        None => "unbounded".into(),
-    }
-}
-
-/// Runs one scenario once; None where the library or capacity lacks it.
-fn run_once<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> Option<f64> {
-    let (s, r) = L::make(cap);
-    let start = Instant::now();
-    match scenario {
-        Scenario::Seq => {
-            // One thread: fill up to the capacity, drain, repeat. A
-            // rendezvous channel cannot do this.
-            let chunk = match cap {
-                Some(0) => return None,
-                Some(n) => n.min(messages),
-                None => messages,
-            };
-            let mut done = 0;
-            while done < messages {
-                let n = chunk.min(messages - done);
-                for i in 0..n {
-                    L::send(&s, i);
-                }
-                for _ in 0..n {
-                    L::recv(&r);
-                }
-                done += n;
-            }
-        }
-        Scenario::Spsc => {
-            let h = thread::spawn(move || {
-                for i in 0..messages {
-                    L::send(&s, i);
-                }
-            });
-            for _ in 0..messages {
-                L::recv(&r);
-            }
-            h.join().unwrap();
-        }
-        Scenario::Mpsc => {
-            let per = messages / THREADS;
-            let hs: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    let s = s.clone();
-                    thread::spawn(move || {
-                        for i in 0..per {
-                            L::send(&s, i);
-                        }
-                    })
-                })
-                .collect();
-            for _ in 0..per * THREADS {
-                L::recv(&r);
-            }
-            for h in hs {
-                h.join().unwrap();
-            }
-        }
-        Scenario::Mpmc => {
-            let per = messages / THREADS;
-            let rxs: Vec<L::R> = (0..THREADS).map(|_| L::clone_rx(&r)).collect::<Option<_>>()?;
-            let hs: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    let s = s.clone();
-                    thread::spawn(move || {
-                        for i in 0..per {
-                            L::send(&s, i);
-                        }
-                    })
-                })
-                .collect();
-            let cs: Vec<_> = rxs
-                .into_iter()
-                .map(|r| {
-                    thread::spawn(move || {
-                        for _ in 0..per {
-                            L::recv(&r);
-                        }
-                    })
-                })
-                .collect();
-            for h in hs.into_iter().chain(cs) {
-                h.join().unwrap();
-            }
-        }
-    }
-    Some(start.elapsed().as_nanos() as f64 / messages as f64)
-}
-
+/// The best of `cfg.runs` runs, in ns per message.
 fn best_of<L: Lib>(scenario: Scenario, cap: Option<usize>, cfg: &Config) -> Option<f64> {
     let messages = if cap == Some(0) { cfg.messages / 10 } else { cfg.messages };
-    (0..cfg.runs).map(|_| run_once::<L>(scenario, cap, messages)).try_fold(f64::INFINITY, |best, t| Some(best.min(t?)))
+    (0..cfg.runs)
+        .map(|_| common::run::<L>(scenario, cap, messages).map(|t| t.as_nanos() as f64 / messages as f64))
+        .try_fold(f64::INFINITY, |best, ns| Some(best.min(ns?)))
 }
 
 /// Bytes an empty channel takes, and bytes per buffered message.
@@ -325,12 +131,8 @@ fn measure_go(cfg: &Config, results: &mut Results) -> Result<(), String> {
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         if let [scenario, cap, ns] = f[..] {
-            let scenario = match scenario {
-                "seq" => Scenario::Seq,
-                "spsc" => Scenario::Spsc,
-                "mpsc" => Scenario::Mpsc,
-                "mpmc" => Scenario::Mpmc,
-                _ => continue,
+            let Some(scenario) = SCENARIOS.into_iter().find(|s| scenario_name(*s) == scenario) else {
+                continue;
             };
             let ns: f64 = ns.parse().map_err(|e| format!("bad go output {line:?}: {e}"))?;
             results.insert(("go".to_string(), scenario, cap.to_string()), ns);
@@ -358,25 +160,39 @@ fn table(results: &Results, libs: &[&str]) -> String {
             let _ = writeln!(out, "| {} | {cap} | {} |", scenario_name(scenario), cells.join(" | "));
         }
     }
-    let geo: Vec<String> = libs
-        .iter()
-        .map(|lib| {
-            let ratios: Vec<f64> = results
-                .iter()
-                .filter(|((l, _, _), _)| l == lib)
-                .filter_map(|((_, s, c), ns)| {
-                    results.get(&("crossbeam".to_string(), *s, c.clone())).map(|b| (ns / b).ln())
-                })
-                .collect();
-            if ratios.is_empty() {
-                "n/a".into()
-            } else {
-                format!("{:.2} ({} scenarios)", (ratios.iter().sum::<f64>() / ratios.len() as f64).exp(), ratios.len())
-            }
+    // Two geometric means of the ratios: over every scenario the library
+    // has (the first runs' convention), and over only the scenarios every
+    // column has, the one that compares like with like.
+    let shared: Vec<(Scenario, String)> = SCENARIOS
+        .into_iter()
+        .flat_map(|s| CAPS.map(|c| (s, cap_name(c))))
+        .filter(|(s, c)| libs.iter().all(|lib| results.contains_key(&(lib.to_string(), *s, c.clone()))))
+        .collect();
+    let own = libs.iter().map(|lib| {
+        let keys = results.keys().filter(|(l, _, _)| l == lib).map(|(_, s, c)| (*s, c.clone()));
+        geomean_ratio(results, lib, keys)
+    });
+    let _ = writeln!(out, "| geomean ratio, scenarios the library has | | {} |", own.collect::<Vec<_>>().join(" | "));
+    let common = libs.iter().map(|lib| geomean_ratio(results, lib, shared.iter().cloned()));
+    let _ =
+        writeln!(out, "| geomean ratio, scenarios every column has | | {} |", common.collect::<Vec<_>>().join(" | "));
+    out
+}
+
+/// The geometric mean of `lib`'s time over crossbeam-channel's, over the
+/// given (scenario, capacity) pairs that both have; "n/a" if none.
+fn geomean_ratio(results: &Results, lib: &str, keys: impl Iterator<Item = (Scenario, String)>) -> String {
+    let logs: Vec<f64> = keys
+        .filter_map(|(s, c)| {
+            let ns = results.get(&(lib.to_string(), s, c.clone()))?;
+            let base = results.get(&("crossbeam".to_string(), s, c))?;
+            Some((ns / base).ln())
         })
         .collect();
-    let _ = writeln!(out, "| geomean ratio to crossbeam | | {} |", geo.join(" | "));
-    out
+    if logs.is_empty() {
+        return "n/a".into();
+    }
+    format!("{:.2} ({} scenarios)", (logs.iter().sum::<f64>() / logs.len() as f64).exp(), logs.len())
 }
 
 fn pinned_ratio_table(unpinned: &Results, pinned: &Results, libs: &[&str]) -> String {
@@ -558,12 +374,14 @@ fn main() {
 
     println!("# Channel comparison\n");
     println!(
-        "{cores} cores; {} messages per run ({} for bounded(0)), best of {}; {THREADS} threads per side in mpsc/mpmc; N = {BOUNDED_N}.",
+        "{cores} cores; {} messages per run ({} for bounded(0)), best of {}; {THREADS} threads per side in mpsc/mpmc/select_both, {THREADS} channels per select; N = {BOUNDED_N}.",
         cfg.messages,
         cfg.messages / 10,
         cfg.runs
     );
-    println!("Cells: ns per message (ratio to crossbeam-channel). n/a: the library lacks the scenario (std::mpsc has no MPMC; a rendezvous channel has no single-thread `seq`).\n");
+    println!(
+        "Cells: ns per message (ratio to crossbeam-channel). n/a: the library lacks the scenario (std::mpsc has no MPMC; kanal and std::mpsc have no select; Go has no unbounded channel; a rendezvous channel has no single-thread `seq`).\n"
+    );
 
     let mut results = Results::new();
     measure_all(&cfg, &mut results);

@@ -1,6 +1,7 @@
 // Go's native channels on the comparison's scenarios. Run by
 // `cargo bench --bench compare` when `go` is installed; prints one line per
-// result: "<scenario> <capacity> <ns per message>".
+// result: "<scenario> <capacity> <ns per message>". Go has no unbounded
+// channel, so that capacity is left out.
 //
 // Usage: go run main.go MESSAGES RUNS N
 package main
@@ -77,6 +78,56 @@ func run(scenario string, capacity int, unbounded bool, messages int) (float64, 
 			}
 		}
 		wg.Wait()
+	case "select_rx", "select_both":
+		// One channel per thread; every select covers all four, written
+		// out as a program would write them.
+		c0, c1, c2, c3 := ch, make(chan int, capacity), make(chan int, capacity), make(chan int, capacity)
+		per := messages / threads
+		var wg sync.WaitGroup
+		receive := func() {
+			select {
+			case <-c0:
+			case <-c1:
+			case <-c2:
+			case <-c3:
+			}
+		}
+		if scenario == "select_rx" {
+			for _, c := range []chan int{c0, c1, c2, c3} {
+				wg.Add(1)
+				go func(c chan int) {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						c <- i
+					}
+				}(c)
+			}
+			for i := 0; i < per*threads; i++ {
+				receive()
+			}
+		} else {
+			for t := 0; t < threads; t++ {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						select {
+						case c0 <- i:
+						case c1 <- i:
+						case c2 <- i:
+						case c3 <- i:
+						}
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						receive()
+					}
+				}()
+			}
+		}
+		wg.Wait()
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(messages), true
 }
@@ -90,7 +141,7 @@ func main() {
 		capacity  int
 		unbounded bool
 	}{{"bounded(0)", 0, false}, {"bounded(1)", 1, false}, {"bounded(N)", n, false}, {"unbounded", 0, true}}
-	for _, scenario := range []string{"seq", "spsc", "mpsc", "mpmc"} {
+	for _, scenario := range []string{"seq", "spsc", "mpsc", "mpmc", "select_rx", "select_both"} {
 		for _, c := range caps {
 			m := messages
 			if c.capacity == 0 && !c.unbounded {
