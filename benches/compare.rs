@@ -15,7 +15,11 @@
 //!
 //! Environment: `COMPARE_RUNS` (best of, default 3), `COMPARE_MESSAGES`
 //! (default 200000; `bounded(0)` uses a tenth), `COMPARE_PINNED=0` to skip
-//! the pinned pass, `COMPARE_SVG_DIR` (default `docs/bench`).
+//! the pinned pass, `COMPARE_SVG_DIR` (default `docs/bench`),
+//! `COMPARE_THREADS` (threads per side and channels per select, default 4,
+//! as crossbeam's suite; Go's selects are written for 4 and are skipped at
+//! any other width), `COMPARE_GO_BIN` (a binary built from
+//! `benches/go/main.go`, for a machine without Go).
 //!
 //! kanal and `std::sync::mpsc` have no select, so their select cells are
 //! n/a. Of the two geometric-mean rows, the first is over every scenario
@@ -31,8 +35,8 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::thread;
 
 use common::{
-    cap_name, scenario_name, Chan, Crossbeam, Flume, Hchan, Kanal, Lib, Scenario, Std, BOUNDED_N, CAPS, SCENARIOS,
-    THREADS,
+    cap_name, scenario_name, threads, Chan, Crossbeam, Flume, Hchan, Kanal, Lib, Scenario, Std, BOUNDED_N, CAPS,
+    SCENARIOS,
 };
 
 /// Counts live heap bytes, for the memory table.
@@ -120,9 +124,19 @@ fn libs() -> Vec<&'static str> {
 /// Go's channels on the same scenarios, if `go` is installed.
 fn measure_go(cfg: &Config, results: &mut Results) -> Result<(), String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/go");
-    let out = std::process::Command::new("go")
-        .args(["run", "main.go", &cfg.messages.to_string(), &cfg.runs.to_string(), &BOUNDED_N.to_string()])
-        .current_dir(dir)
+    let args = [cfg.messages.to_string(), cfg.runs.to_string(), BOUNDED_N.to_string(), threads().to_string()];
+    // `COMPARE_GO_BIN`: a binary built from main.go with `go build`, for a
+    // machine without Go (the lent many-core one).
+    let mut cmd = match std::env::var_os("COMPARE_GO_BIN") {
+        Some(bin) => std::process::Command::new(bin),
+        None => {
+            let mut cmd = std::process::Command::new("go");
+            cmd.args(["run", "main.go"]).current_dir(dir);
+            cmd
+        }
+    };
+    let out = cmd
+        .args(&args)
         .output()
         .map_err(|e| format!("`go` not runnable ({e}); install it with `apt-get install golang-go`"))?;
     if !out.status.success() {
@@ -373,8 +387,9 @@ fn main() {
         std::env::var("COMPARE_SVG_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/bench").into());
 
     println!("# Channel comparison\n");
+    let threads = threads();
     println!(
-        "{cores} cores; {} messages per run ({} for bounded(0)), best of {}; {THREADS} threads per side in mpsc/mpmc/select_both, {THREADS} channels per select; N = {BOUNDED_N}.",
+        "{cores} cores; {} messages per run ({} for bounded(0)), best of {}; {threads} threads per side in mpsc/mpmc/select_both, {threads} channels per select; N = {BOUNDED_N}.",
         cfg.messages,
         cfg.messages / 10,
         cfg.runs

@@ -22,8 +22,25 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Threads per side in `mpsc`, `mpmc`, and the select scenarios; also the
-/// number of channels a select covers.
+/// number of channels a select covers. crossbeam-channel's suite uses 4;
+/// `COMPARE_THREADS` changes it (for a many-core machine).
 pub const THREADS: usize = 4;
+
+/// [`THREADS`], or `COMPARE_THREADS` if it is set to a positive number (a
+/// bad value is reported and ignored).
+pub fn threads() -> usize {
+    static CHOSEN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| match std::env::var("COMPARE_THREADS") {
+        Ok(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("COMPARE_THREADS={v:?} is not a positive number; using {THREADS}");
+                THREADS
+            }
+        },
+        Err(_) => THREADS,
+    })
+}
 /// The capacity of `bounded(N)`.
 pub const BOUNDED_N: usize = 1024;
 
@@ -291,13 +308,14 @@ pub fn supports<L: Lib>(scenario: Scenario, cap: Option<usize>) -> bool {
 }
 
 /// Runs one scenario over `messages` messages (rounded down to a multiple
-/// of [`THREADS`] where threads share them) and returns the time it took;
+/// of [`threads()`] where threads share them) and returns the time it took;
 /// `None` where the library or capacity lacks the scenario.
 pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> Option<Duration> {
     if !supports::<L>(scenario, cap) {
         return None;
     }
-    let per = messages / THREADS;
+    let width = threads();
+    let per = messages / width;
     match scenario {
         Scenario::Seq => {
             // Fill up to the capacity, then drain (`supports` ruled out a
@@ -336,8 +354,8 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
         Scenario::Mpsc => {
             let (s, r) = L::make(cap);
             let start = Instant::now();
-            let senders = spawn_n(THREADS, &s, move |s| (0..per).for_each(|i| L::send(&s, i)));
-            for _ in 0..per * THREADS {
+            let senders = spawn_n(width, &s, move |s| (0..per).for_each(|i| L::send(&s, i)));
+            for _ in 0..per * width {
                 L::recv(&r);
             }
             join_all(senders);
@@ -345,9 +363,9 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
         }
         Scenario::Mpmc => {
             let (s, r) = L::make(cap);
-            let rxs: Vec<L::R> = (0..THREADS).map(|_| L::clone_rx(&r)).collect::<Option<_>>()?;
+            let rxs: Vec<L::R> = (0..width).map(|_| L::clone_rx(&r)).collect::<Option<_>>()?;
             let start = Instant::now();
-            let mut threads = spawn_n(THREADS, &s, move |s| (0..per).for_each(|i| L::send(&s, i)));
+            let mut threads = spawn_n(width, &s, move |s| (0..per).for_each(|i| L::send(&s, i)));
             threads.extend(rxs.into_iter().map(|r| {
                 thread::spawn(move || {
                     for _ in 0..per {
@@ -360,7 +378,7 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
         }
         Scenario::SelectRx => {
             let select = L::SELECT?;
-            let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..THREADS).map(|_| L::make(cap)).unzip();
+            let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..width).map(|_| L::make(cap)).unzip();
             let start = Instant::now();
             // Each sender thread has a clone of its channel's sender; `ss`
             // keeps every channel connected until the receiver is done, so
@@ -373,7 +391,7 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
                     thread::spawn(move || (0..per).for_each(|i| L::send(&s, i)))
                 })
                 .collect();
-            for _ in 0..per * THREADS {
+            for _ in 0..per * width {
                 (select.recv)(&rs);
             }
             join_all(senders);
@@ -381,11 +399,11 @@ pub fn run<L: Lib>(scenario: Scenario, cap: Option<usize>, messages: usize) -> O
         }
         Scenario::SelectBoth => {
             let select = L::SELECT?;
-            let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..THREADS).map(|_| L::make(cap)).unzip();
+            let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..width).map(|_| L::make(cap)).unzip();
             let rxs: Vec<Vec<L::R>> =
-                (0..THREADS).map(|_| rs.iter().map(L::clone_rx).collect::<Option<_>>()).collect::<Option<_>>()?;
+                (0..width).map(|_| rs.iter().map(L::clone_rx).collect::<Option<_>>()).collect::<Option<_>>()?;
             let start = Instant::now();
-            let mut threads = spawn_n(THREADS, &ss, move |ss| (0..per).for_each(|i| (select.send)(&ss, i)));
+            let mut threads = spawn_n(width, &ss, move |ss| (0..per).for_each(|i| (select.send)(&ss, i)));
             threads.extend(rxs.into_iter().map(|rs| {
                 thread::spawn(move || {
                     for _ in 0..per {

@@ -3,7 +3,7 @@
 // result: "<scenario> <capacity> <ns per message>". Go has no unbounded
 // channel, so that capacity is left out.
 //
-// Usage: go run main.go MESSAGES RUNS N
+// Usage: go run main.go MESSAGES RUNS N [THREADS]
 package main
 
 import (
@@ -14,7 +14,9 @@ import (
 	"time"
 )
 
-const threads = 4
+// Threads per side (and channels per select); the fifth argument changes
+// it. The selects are written out for 4 channels, so they run only at 4.
+var threads = 4
 
 func run(scenario string, capacity int, unbounded bool, messages int) (float64, bool) {
 	if unbounded {
@@ -136,6 +138,11 @@ func main() {
 	messages, _ := strconv.Atoi(os.Args[1])
 	runs, _ := strconv.Atoi(os.Args[2])
 	n, _ := strconv.Atoi(os.Args[3])
+	if len(os.Args) > 4 {
+		if t, err := strconv.Atoi(os.Args[4]); err == nil && t > 0 {
+			threads = t
+		}
+	}
 	caps := []struct {
 		name      string
 		capacity  int
@@ -148,6 +155,9 @@ func main() {
 				m = messages / 10
 			}
 			best := -1.0
+			if threads != 4 && (scenario == "select_rx" || scenario == "select_both") {
+				continue
+			}
 			for r := 0; r < runs; r++ {
 				ns, ok := run(scenario, c.capacity, c.unbounded, m)
 				if !ok {
