@@ -428,7 +428,40 @@ fn ready_passes_on_the_wake_up_it_took() {
 /// watchers: a sender (or receiver) that starts waiting wakes them.
 #[test]
 fn rendezvous_watchers_wake_when_a_peer_waits() {
-    let (s, r) = chan::bounded::<i32>(0);
+    for (s, r) in [chan::bounded::<i32>(0), chan::hchan::bounded::<i32>(0)] {
+        watchers_wake_when_a_peer_waits(s, r);
+    }
+}
+
+/// hchan's watchers (not in Go) also wake on buffer changes: `ready` on a
+/// receive when a value is buffered, a `Select::send` case when room
+/// appears.
+#[test]
+fn hchan_buffered_watchers_wake_on_buffer_changes() {
+    let (s, r) = chan::hchan::bounded::<i32>(1);
+    thread::scope(|scope| {
+        let sender = scope.spawn(|| {
+            thread::sleep(Duration::from_millis(20));
+            s.send(1)
+        });
+        let mut sel = Select::new();
+        sel.recv(&r);
+        assert!(sel.ready_timeout(LONG).is_ok());
+        assert_eq!(sender.join().unwrap(), Ok(()));
+        // Full now: a send case waits for the receive below.
+        let receiver = scope.spawn(|| {
+            thread::sleep(Duration::from_millis(20));
+            r.recv_timeout(LONG)
+        });
+        let mut sel = Select::new();
+        sel.send(&s);
+        sel.select_timeout(LONG).expect("room came").send(&s, 2).unwrap();
+        assert_eq!(receiver.join().unwrap(), Ok(1));
+        assert_eq!(r.recv_timeout(LONG), Ok(2));
+    });
+}
+
+fn watchers_wake_when_a_peer_waits(s: Sender<i32>, r: Receiver<i32>) {
     thread::scope(|scope| {
         let sender = scope.spawn(|| {
             thread::sleep(Duration::from_millis(20));

@@ -43,6 +43,7 @@ use crate::trace;
 
 use super::buf::Buf;
 use super::waitq::{Sudog, WaitQ};
+use crate::waker::Waker;
 
 /// Go's `hchan`.
 pub(crate) struct HChan<T> {
@@ -80,6 +81,14 @@ pub(crate) struct Locked<T> {
     /// racecheck, unbounded only: senders release into it, receivers
     /// acquire it (send → receive, coarser than per message).
     racebuf: SyncClock,
+    /// Not in Go: selects that only watch for a send to become possible
+    /// (`Select::ready`, and a `Select::send` case, which has no value to
+    /// queue a sudog with). Woken, all of them, when room appears or a
+    /// receiver parks; see `chan/select.rs`.
+    send_watchers: Waker,
+    /// Not in Go: selects watching for a receive to become possible, woken
+    /// when a value is buffered or a sender parks.
+    recv_watchers: Waker,
 }
 
 // SAFETY: values move between threads, through the ring and the sudogs'
@@ -141,6 +150,8 @@ impl<T> HChan<T> {
                     .map(|_| SyncClock::new())
                     .collect(),
                 racebuf: SyncClock::new(),
+                send_watchers: Waker::new(),
+                recv_watchers: Waker::new(),
             }),
         }
     }
@@ -229,6 +240,7 @@ impl<T> HChan<T> {
             c.sendx = c.buf.next(sendx);
             c.buffered += 1;
             self.qcount.store(qcount + 1, Ordering::SeqCst);
+            c.recv_watchers.notify_watchers();
             self.check(&c);
             return Ok(());
         }
@@ -252,6 +264,7 @@ impl<T> HChan<T> {
             // before selecting us) or after `remove` under the lock; nothing
             // between here and there can unwind.
             unsafe { c.sendq.enqueue(&mysg) };
+            c.recv_watchers.notify_watchers();
             // Go's `gopark(chanparkcommit)`: unlock only once queued, so the
             // next thread to take the lock finds us.
             drop(c);
@@ -326,6 +339,7 @@ impl<T> HChan<T> {
             }
             c.recvx = c.buf.next(recvx);
             self.qcount.store(qcount - 1, Ordering::SeqCst);
+            c.send_watchers.notify_watchers();
             self.check(&c);
             return Ok(v);
         }
@@ -344,6 +358,7 @@ impl<T> HChan<T> {
             // SAFETY: as in `chansend`: we leave only once selected (already
             // unlinked) or after unlinking ourselves under the lock.
             unsafe { c.recvq.enqueue(&mysg) };
+            c.send_watchers.notify_watchers();
             drop(c);
             let _blocked = race::blocking(deadline, "chan receive", at);
             let wait = trace::parking(|| trace::Park {
@@ -421,6 +436,8 @@ impl<T> HChan<T> {
         while let Some(gp) = c.sendq.dequeue(None, false) {
             glist.push(gp);
         }
+        c.send_watchers.disconnect();
+        c.recv_watchers.disconnect();
         self.check(&c);
         // Wake them only after unlocking, as Go does, so that they do not
         // wake straight into a held lock.

@@ -363,8 +363,15 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
                     Wait::Listed
                 }
             }
-            // Go's hchan has no watchers: observing looks again on a poll.
-            (Flavor::Hchan(_), Mode::Observe) => Wait::Poll,
+            // hchan's watchers (not in Go) are woken by a buffered value,
+            // a parked sender or the close.
+            (Flavor::Hchan(c), Mode::Observe) => {
+                if c.watch_recv(oper, cx) {
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
             (Flavor::Zero(c), Mode::Complete) => {
                 let packet = Parked::zero(&mut self.parked);
                 // SAFETY: the packet is boxed and stays in `self.parked`
@@ -392,6 +399,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
             (Flavor::Ring(c), _) => c.unwatch_recv(oper),
             (Flavor::List(c), _) => c.unwatch_recv(oper),
             (Flavor::Zero(c), _) if self.watching => c.unwatch_recv(oper),
+            (Flavor::Hchan(c), _) if self.watching => c.unwatch_recv(oper),
             (Flavor::Zero(c), Some(Parked::Zero(packet))) => {
                 let listed = c.select_unlist_recv(oper);
                 if won {
@@ -683,8 +691,14 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
             }
             Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_) => Wait::Ready,
             // Go's hchan wakes a parked sender only by taking its message,
-            // which this case does not have yet, and has no watchers.
-            Flavor::Hchan(_) => Wait::Poll,
+            // which this case does not have yet: it watches instead.
+            Flavor::Hchan(c) => {
+                if c.watch_send(oper, cx) {
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
         }
     }
 
@@ -692,6 +706,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         match self.flavor() {
             Flavor::Ring(c) => c.unwatch_send(oper),
             Flavor::Zero(c) => c.unwatch_send(oper),
+            Flavor::Hchan(c) => c.unwatch_send(oper),
             _ => {}
         }
         false

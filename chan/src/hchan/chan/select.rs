@@ -131,6 +131,46 @@ impl<T> HChan<T> {
             || self.qcount.load(Ordering::Relaxed) < c.buf.size()
     }
 
+    /// Not in Go: watches for a receive to become possible without queueing
+    /// a sudog (`Select::ready`): true if it is possible now (nothing is
+    /// listed then); otherwise a value buffered, a sender parking or the
+    /// close selects `cx` with `oper`.
+    pub(crate) fn watch_recv(&self, oper: Operation, cx: &Context) -> bool {
+        let mut c = self.lock();
+        if self.closed.load(Ordering::Relaxed)
+            || self.qcount.load(Ordering::Relaxed) > 0
+            || c.sendq.has_waiter_of_other_thread()
+        {
+            return true;
+        }
+        c.recv_watchers.register_with_packet(oper, std::ptr::null_mut(), cx);
+        false
+    }
+
+    /// Not in Go: watches for a send to become possible (`Select::send`,
+    /// `Select::ready`), as `watch_recv`: woken by room appearing, a
+    /// receiver parking, or the close.
+    pub(crate) fn watch_send(&self, oper: Operation, cx: &Context) -> bool {
+        let mut c = self.lock();
+        if self.closed.load(Ordering::Relaxed)
+            || c.recvq.has_waiter_of_other_thread()
+            || self.dataqsiz.is_none()
+            || self.qcount.load(Ordering::Relaxed) < c.buf.size()
+        {
+            return true;
+        }
+        c.send_watchers.register_with_packet(oper, std::ptr::null_mut(), cx);
+        false
+    }
+
+    pub(crate) fn unwatch_recv(&self, oper: Operation) {
+        self.lock().recv_watchers.unregister(oper);
+    }
+
+    pub(crate) fn unwatch_send(&self, oper: Operation) {
+        self.lock().send_watchers.unregister(oper);
+    }
+
     /// Queues a receiving case on `recvq` (Go's pass 2), unless a receive
     /// could go now or this thread waits on `sendq` (see [`Enqueue`]).
     ///
@@ -157,6 +197,7 @@ impl<T> HChan<T> {
             let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
             // SAFETY: the caller keeps `slot` in place until it is unlinked.
             unsafe { c.recvq.enqueue(sg) };
+            c.send_watchers.notify_watchers();
             Enqueue::Queued
         })
     }
@@ -191,6 +232,7 @@ impl<T> HChan<T> {
             let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
             // SAFETY: the caller keeps `slot` in place until it is unlinked.
             unsafe { c.sendq.enqueue(sg) };
+            c.recv_watchers.notify_watchers();
             Ok(())
         })
     }
