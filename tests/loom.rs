@@ -272,3 +272,62 @@ fn select_woken_by_ring_send() {
         assert!(t.join());
     });
 }
+
+/// `Select::send` on a ring reserves the slot at the select and writes it
+/// later: a receiver that meets the reserved slot (empty to `try_recv`,
+/// a park for `recv`) gets exactly the late message, and a plain
+/// `try_send` racing with the reservation never takes the same slot.
+#[test]
+fn ring_reserved_send_reaches_a_blocking_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded::<u32>(1);
+        let s2 = s.clone();
+        // The receiver hands its handle back, so the channel stays open.
+        let t = spawn(move || (r.recv(), r));
+        let other = spawn(move || s2.try_send(9).is_ok());
+        let mut sel = chan::Select::new();
+        sel.send(&s);
+        match sel.try_select() {
+            Ok(op) => {
+                op.send(&s, 4).unwrap();
+                let other_sent = other.join();
+                // Capacity 1: the receiver takes one of them; the other, if
+                // both went in, is still buffered.
+                let (got, r) = t.join();
+                let rest = r.try_recv().ok();
+                match got.unwrap() {
+                    4 => assert_eq!(rest, other_sent.then_some(9)),
+                    9 => assert_eq!(rest, Some(4)),
+                    v => panic!("unexpected {v}"),
+                }
+            }
+            Err(_) => {
+                // The try_send took the only slot first.
+                assert!(other.join());
+                assert_eq!(t.join().0, Ok(9));
+            }
+        };
+    });
+}
+
+/// `Select::send` on `bounded(0)` reserves a parked receiver and fills its
+/// packet later (PENDING, then FILLED and an unpark): the receiver wakes
+/// with exactly that message, whether it was still parked or had woken.
+#[test]
+fn rendezvous_reserved_send_fills_a_parked_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded::<u32>(0);
+        let t = spawn(move || r.recv());
+        let mut sel = chan::Select::new();
+        sel.send(&s);
+        // Wait for the receiver to park, then reserve it.
+        let op = loop {
+            match sel.try_select() {
+                Ok(op) => break op,
+                Err(_) => thread::yield_now(),
+            }
+        };
+        op.send(&s, 6).unwrap();
+        assert_eq!(t.join(), Ok(6));
+    });
+}
