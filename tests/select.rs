@@ -486,6 +486,17 @@ fn watchers_wake_when_a_peer_waits(s: Sender<i32>, r: Receiver<i32>) {
     });
 }
 
+/// One receive, by a select over `r` alone or by a plain receive.
+fn receive_one(r: &Receiver<i32>, select_recv: bool) -> Result<i32, chan::RecvError> {
+    if select_recv {
+        let mut sel = Select::new();
+        sel.recv(r);
+        sel.select_timeout(LONG).expect("a message").recv(r)
+    } else {
+        r.recv_timeout(LONG).map_err(|_| chan::RecvError)
+    }
+}
+
 /// `Select::send` on a rendezvous channel sets the waiting receiver aside:
 /// no other sender can take it, and `SelectedOperation::send` hands the
 /// message to it without blocking, whether it waits in a plain receive or
@@ -495,15 +506,7 @@ fn a_selected_rendezvous_send_keeps_its_receiver() {
     for select_recv in [false, true] {
         let (s, r) = chan::bounded::<i32>(0);
         thread::scope(|scope| {
-            let receiver = scope.spawn(|| {
-                if select_recv {
-                    let mut sel = Select::new();
-                    sel.recv(&r);
-                    sel.select_timeout(LONG).expect("a message").recv(&r)
-                } else {
-                    r.recv_timeout(LONG).map_err(|_| chan::RecvError)
-                }
-            });
+            let receiver = scope.spawn(|| receive_one(&r, select_recv));
             let mut sel = Select::new();
             let oper = sel.send(&s);
             let selected = sel.select_timeout(LONG).expect("the receiver waits");
@@ -524,15 +527,7 @@ fn an_abandoned_rendezvous_send_lets_the_receiver_wait_on() {
     for select_recv in [false, true] {
         let (s, r) = chan::bounded::<i32>(0);
         thread::scope(|scope| {
-            let receiver = scope.spawn(|| {
-                if select_recv {
-                    let mut sel = Select::new();
-                    sel.recv(&r);
-                    sel.select_timeout(LONG).expect("a message").recv(&r)
-                } else {
-                    r.recv_timeout(LONG).map_err(|_| chan::RecvError)
-                }
-            });
+            let receiver = scope.spawn(|| receive_one(&r, select_recv));
             let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut sel = Select::new();
                 sel.send(&s);
