@@ -33,6 +33,9 @@ use crate::hchan::HeldLock;
 /// cannot wake (see `Wait::Poll`).
 const MAX_POLL: Duration = Duration::from_millis(1);
 
+/// Up to this many cases, a select keeps its poll order on the stack.
+const SMALL_SELECT: usize = 8;
+
 /// A select over a set of send and receive operations, as
 /// crossbeam-channel's `Select`.
 ///
@@ -201,10 +204,24 @@ impl<'a> Select<'a> {
     /// The select loop; returns the position of the case that went.
     #[track_caller]
     fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
-        let mut order: Vec<usize> = (0..self.cases.len()).collect();
-        if !self.biased {
-            shuffle(&mut order);
+        // Go's `pollorder`: on the stack for the usual few cases, so that a
+        // select that goes at once allocates nothing for it.
+        let n = self.cases.len();
+        let mut on_stack = [0usize; SMALL_SELECT];
+        let mut on_heap = Vec::new();
+        let order: &mut [usize] = if n <= SMALL_SELECT {
+            &mut on_stack[..n]
+        } else {
+            on_heap.resize(n, 0);
+            &mut on_heap
+        };
+        for (pos, slot) in order.iter_mut().enumerate() {
+            *slot = pos;
         }
+        if !self.biased && n > 1 {
+            shuffle(order);
+        }
+        let order: &[usize] = order;
         let mut first: Option<usize> = None;
         let mut poll = Duration::from_micros(20);
         let mut stale_rounds = 0u32;
@@ -233,7 +250,7 @@ impl<'a> Select<'a> {
             };
             let cases = &mut self.cases;
             let at = std::panic::Location::caller();
-            let round = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll, at));
+            let round = Context::with(|cx| park_on_cases(cases, order, cx, deadline, mode, &mut poll, at));
             if let Some(pos) = round.won {
                 return Some(pos);
             }
@@ -406,14 +423,21 @@ fn held_for<'g, 'a>(
 /// as Go's `selectgo` shuffles its `pollorder` with `cheaprand`.
 fn shuffle(order: &mut [usize]) {
     thread_local! {
-        static RNG: Cell<u64> = Cell::new(seed());
+        // Seeded on first use: 0 is never a state of the generator.
+        static RNG: Cell<u64> = const { Cell::new(0) };
     }
-    let mut x = RNG.try_with(|rng| rng.get()).unwrap_or_else(|_| seed());
+    let mut x = RNG.try_with(|rng| rng.get()).unwrap_or(0);
+    if x == 0 {
+        x = seed();
+    }
     for i in (1..order.len()).rev() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let j = (x % (i as u64 + 1)) as usize;
+        // A draw in `0..=i` from the high 32 bits by multiplication, as Go's
+        // `cheaprandn`, instead of a division: the bias is below
+        // `(i + 1) / 2^32`, far under anything a select could show.
+        let j = (((x >> 32) * (i as u64 + 1)) >> 32) as usize;
         order.swap(i, j);
     }
     let _ = RNG.try_with(|rng| rng.set(x));
