@@ -15,6 +15,7 @@
 //! flavor and why no operation is lost or done twice.
 
 mod case;
+mod erased;
 mod macros;
 
 use std::cell::Cell;
