@@ -25,6 +25,7 @@ use crate::flavors::zero::Arrival;
 use crate::hchan::{Enqueue, HeldLock, SelectSudog};
 
 use super::erased::Erased;
+use super::stored::StoredCase;
 
 /// What the select loop should do for a case while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +165,7 @@ pub(crate) trait Case<'a> {
     /// Hands the completed result to `SelectedOperation`.
     fn take_outcome(&mut self) -> Outcome;
     /// A fresh case for the same operation (for `Select::clone`).
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a>;
+    fn clone_case(&self) -> StoredCase<'a>;
 }
 
 /// A channel lock the select already holds, if any.
@@ -408,8 +409,8 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         Outcome::Received { chan: chan_of(self.flavor()), result: Erased::new(result) }
     }
 
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
-        Box::new(RecvCase::new(self.receiver))
+    fn clone_case(&self) -> StoredCase<'a> {
+        StoredCase::new(RecvCase::new(self.receiver))
     }
 }
 
@@ -559,7 +560,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         Outcome::Sent { chan: chan_of(self.flavor()), result: Erased::new(result) }
     }
 
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
+    fn clone_case(&self) -> StoredCase<'a> {
         // `select!` builds these for one use and never clones its `Select`
         // (the user cannot name it).
         unreachable!("a send case with its message is never cloned")
@@ -666,7 +667,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         Outcome::SendReady { chan: chan_of(self.flavor()), reserved: self.reserved.take() }
     }
 
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
-        Box::new(ReadySendCase::new(self.sender))
+    fn clone_case(&self) -> StoredCase<'a> {
+        StoredCase::new(ReadySendCase::new(self.sender))
     }
 }

@@ -17,6 +17,7 @@
 mod case;
 mod erased;
 mod macros;
+mod stored;
 
 use std::cell::Cell;
 use std::fmt;
@@ -28,6 +29,7 @@ use crate::context::{Context, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
 use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
+use self::stored::StoredCase;
 use crate::hchan::HeldLock;
 
 /// The longest a select sleeps before looking again at a case its channel
@@ -86,7 +88,7 @@ const SMALL_SELECT: usize = 8;
 /// assert_eq!(got, [10, 20]);
 /// ```
 pub struct Select<'a> {
-    cases: Vec<(usize, Box<dyn Case<'a> + 'a>)>,
+    cases: Vec<(usize, StoredCase<'a>)>,
     biased: bool,
     next_index: usize,
 }
@@ -102,7 +104,7 @@ impl<'a> Select<'a> {
         Select { biased: true, ..Select::new() }
     }
 
-    fn add(&mut self, case: Box<dyn Case<'a> + 'a>) -> usize {
+    fn add(&mut self, case: StoredCase<'a>) -> usize {
         let index = self.next_index;
         self.next_index += 1;
         self.cases.push((index, case));
@@ -115,20 +117,20 @@ impl<'a> Select<'a> {
     /// threads, as crossbeam-channel's is (a channel of a non-`Send` type is
     /// confined to one thread anyway).
     pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
-        self.add(Box::new(ReadySendCase::new(s)))
+        self.add(StoredCase::new(ReadySendCase::new(s)))
     }
 
     /// Adds a receive operation; returns its index. `T: Send` as for
     /// [`send`](Select::send).
     pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.add(Box::new(RecvCase::new(r)))
+        self.add(StoredCase::new(RecvCase::new(r)))
     }
 
     /// Adds a send of `msg` that the select completes itself (what
     /// `select!` uses). Not part of the stable API.
     #[doc(hidden)]
     pub fn __send_value<T: Send>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
-        self.add(Box::new(SendCase::new(s, msg)))
+        self.add(StoredCase::new(SendCase::new(s, msg)))
     }
 
     /// Removes the operation with `index`.
@@ -291,7 +293,7 @@ struct Round {
 
 /// One waiting round: lists every case, parks, unlists every case.
 fn park_on_cases<'a>(
-    cases: &mut [(usize, Box<dyn Case<'a> + 'a>)],
+    cases: &mut [(usize, StoredCase<'a>)],
     order: &[usize],
     cx: &Context,
     deadline: Option<Instant>,
@@ -311,9 +313,9 @@ fn park_on_cases<'a>(
     // channels locked (empty for any other select: each case locks alone).
     let mut held = lock_all_hchans(cases, mode);
     for &pos in order {
-        let case = &mut cases[pos].1;
+        let case: &mut (dyn Case<'a> + 'a) = &mut *cases[pos].1;
         let oper = case.oper();
-        match case.register(held_for(&mut held, &**case), oper, cx, mode) {
+        match case.register(held_for(&mut held, case), oper, cx, mode) {
             Wait::Listed => listed.push((pos, oper)),
             Wait::Poll => polling = true,
             Wait::Nothing => {}
@@ -363,8 +365,8 @@ fn park_on_cases<'a>(
     let mut held = if listed.is_empty() { Vec::new() } else { lock_all_hchans(cases, mode) };
     for (pos, oper) in listed {
         let selected = sel == Selected::Operation(oper);
-        let case = &mut cases[pos].1;
-        if case.unregister(held_for(&mut held, &**case), oper, selected) {
+        let case: &mut (dyn Case<'a> + 'a) = &mut *cases[pos].1;
+        if case.unregister(held_for(&mut held, case), oper, selected) {
             won = Some(pos);
         } else if selected {
             woke = Some(pos);
@@ -395,7 +397,7 @@ fn park_on_cases<'a>(
 /// channel's lock, taken in address order (Go's `lockorder`) so that two
 /// such selects never deadlock. Empty for any other select, whose cases
 /// lock their channels one at a time.
-fn lock_all_hchans<'a>(cases: &[(usize, Box<dyn Case<'a> + 'a>)], mode: Mode) -> Vec<Box<dyn HeldLock + 'a>> {
+fn lock_all_hchans<'a>(cases: &[(usize, StoredCase<'a>)], mode: Mode) -> Vec<Box<dyn HeldLock + 'a>> {
     if mode != Mode::Complete {
         return Vec::new();
     }
