@@ -96,7 +96,9 @@ pub struct Select<'a> {
 impl<'a> Select<'a> {
     /// An empty select that picks among ready operations at random.
     pub fn new() -> Select<'a> {
-        Select { cases: Vec::new(), biased: false, next_index: 0 }
+        // Room for the usual few cases up front, as crossbeam does, rather
+        // than growing on the first `send` or `recv`.
+        Select { cases: Vec::with_capacity(4), biased: false, next_index: 0 }
     }
 
     /// An empty select that picks the first added of the ready operations.
@@ -104,10 +106,11 @@ impl<'a> Select<'a> {
         Select { biased: true, ..Select::new() }
     }
 
-    fn add(&mut self, case: StoredCase<'a>) -> usize {
+    #[inline]
+    fn add<C: Case<'a> + 'a>(&mut self, case: C) -> usize {
         let index = self.next_index;
         self.next_index += 1;
-        self.cases.push((index, case));
+        self.cases.push((index, StoredCase::new(case)));
         index
     }
 
@@ -117,20 +120,20 @@ impl<'a> Select<'a> {
     /// threads, as crossbeam-channel's is (a channel of a non-`Send` type is
     /// confined to one thread anyway).
     pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
-        self.add(StoredCase::new(ReadySendCase::new(s)))
+        self.add(ReadySendCase::new(s))
     }
 
     /// Adds a receive operation; returns its index. `T: Send` as for
     /// [`send`](Select::send).
     pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.add(StoredCase::new(RecvCase::new(r)))
+        self.add(RecvCase::new(r))
     }
 
     /// Adds a send of `msg` that the select completes itself (what
     /// `select!` uses). Not part of the stable API.
     #[doc(hidden)]
     pub fn __send_value<T: Send>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
-        self.add(StoredCase::new(SendCase::new(s, msg)))
+        self.add(SendCase::new(s, msg))
     }
 
     /// Removes the operation with `index`.
