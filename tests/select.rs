@@ -195,6 +195,45 @@ fn biased_picks_the_first_added_and_remove_takes_a_case_out() {
     assert_eq!(r1.try_recv(), Ok(1));
 }
 
+/// Uniform among the ready cases wherever they sit: with 2 of 6 ready, or
+/// 4 of 4, or 9 of 12 (past the cases a select orders on the stack), each
+/// ready case wins about as often. A scheme that only picks a random start
+/// would favour a ready case that follows unready ones.
+#[test]
+fn the_ready_case_is_chosen_uniformly() {
+    for (total, ready) in [(6, &[2usize, 3][..]), (4, &[0, 1, 2, 3][..]), (12, &[0, 1, 2, 4, 5, 7, 8, 10, 11][..])] {
+        let chans: Vec<(Sender<usize>, Receiver<usize>)> = (0..total).map(|_| chan::unbounded()).collect();
+        let rounds = 6_000 * ready.len();
+        let mut wins = vec![0usize; total];
+        for _ in 0..rounds {
+            for &i in ready {
+                chans[i].0.send(i).unwrap();
+            }
+            let mut sel = Select::new();
+            for (_, r) in &chans {
+                sel.recv(r);
+            }
+            let oper = sel.try_select().unwrap();
+            let i = oper.index();
+            assert_eq!(oper.recv(&chans[i].1), Ok(i));
+            wins[i] += 1;
+            for &j in ready {
+                if j != i {
+                    chans[j].1.try_recv().unwrap();
+                }
+            }
+        }
+        let expected = rounds / ready.len();
+        for (i, &w) in wins.iter().enumerate() {
+            if ready.contains(&i) {
+                assert!(w.abs_diff(expected) < expected / 10, "{total} cases, {ready:?} ready: {wins:?}");
+            } else {
+                assert_eq!(w, 0);
+            }
+        }
+    }
+}
+
 #[test]
 #[should_panic(expected = "without completing")]
 fn dropping_a_selected_operation_panics() {

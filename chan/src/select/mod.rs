@@ -213,41 +213,57 @@ impl<'a> Select<'a> {
         // Go's `pollorder`: on the stack for the usual few cases, so that a
         // select that goes at once allocates nothing for it.
         let n = self.cases.len();
-        let mut on_stack = [0usize; SMALL_SELECT];
+        let mut on_stack: [usize; SMALL_SELECT] = std::array::from_fn(|pos| pos);
         let mut on_heap = Vec::new();
         let order: &mut [usize] = if n <= SMALL_SELECT {
             &mut on_stack[..n]
         } else {
-            on_heap.resize(n, 0);
+            on_heap.extend(0..n);
             &mut on_heap
         };
-        for (pos, slot) in order.iter_mut().enumerate() {
-            *slot = pos;
+        // The fast path: one try of every case; most selects over buffered
+        // channels end here. Unbiased, the order is shuffled as it is tried
+        // (Fisher-Yates front to back: step `k` swaps a case drawn from the
+        // untried `order[k..]` into place), which is a uniform shuffle like
+        // Go's, but draws only once when the first case tried goes.
+        let mut rng = (!self.biased && n > 1).then(PollRng::load);
+        for k in 0..n {
+            if let Some(rng) = &mut rng {
+                order.swap(k, k + rng.below(n - k));
+            }
+            let pos = order[k];
+            if try_case(&mut *self.cases[pos].1, mode) {
+                if let Some(rng) = rng {
+                    rng.store();
+                }
+                return Some(pos);
+            }
         }
-        if !self.biased && n > 1 {
-            shuffle(order);
+        if let Some(rng) = rng {
+            rng.store();
         }
         let order: &[usize] = order;
-        let mut first: Option<usize> = None;
+        if let Until::Now = until {
+            return None;
+        }
+        self.wait_rounds(order, until, mode, std::panic::Location::caller())
+    }
+
+    /// The rest of the select loop, after a first try of every case found
+    /// none that could go: waiting rounds until one goes or the deadline
+    /// passes. Out of line, so that the fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn wait_rounds(
+        &mut self,
+        order: &[usize],
+        until: Until,
+        mode: Mode,
+        at: &'static std::panic::Location<'static>,
+    ) -> Option<usize> {
         let mut poll = Duration::from_micros(20);
         let mut stale_rounds = 0u32;
         loop {
-            // Try every case, the one that woke us first.
-            for pos in first.into_iter().chain(order.iter().copied().filter(|&p| Some(p) != first)) {
-                let case = &mut self.cases[pos].1;
-                let went = match mode {
-                    Mode::Complete => case.try_complete(),
-                    Mode::Observe => case.is_ready(),
-                };
-                if went {
-                    if mode == Mode::Observe && first == Some(pos) {
-                        // We only observed the change our wake-up announced;
-                        // another waiter may be the one to act on it.
-                        case.forward_wakeup();
-                    }
-                    return Some(pos);
-                }
-            }
             let deadline = match until {
                 Until::Now => return None,
                 Until::Deadline(d) if Instant::now() >= d => return None,
@@ -255,12 +271,11 @@ impl<'a> Select<'a> {
                 Until::Forever => None,
             };
             let cases = &mut self.cases;
-            let at = std::panic::Location::caller();
             let round = Context::with(|cx| park_on_cases(cases, order, cx, deadline, mode, &mut poll, at));
             if let Some(pos) = round.won {
                 return Some(pos);
             }
-            first = round.woke;
+            let first = round.woke;
             // A case looked ready while listing but was gone when tried: a
             // peer that already won elsewhere is still listed (it unlists
             // itself as soon as it runs). Let it run rather than spin.
@@ -272,7 +287,28 @@ impl<'a> Select<'a> {
             } else {
                 stale_rounds = 0;
             }
+            // Try every case, the one that woke us first.
+            for pos in first.into_iter().chain(order.iter().copied().filter(|&p| Some(p) != first)) {
+                let case = &mut *self.cases[pos].1;
+                if try_case(case, mode) {
+                    if mode == Mode::Observe && first == Some(pos) {
+                        // We only observed the change our wake-up announced;
+                        // another waiter may be the one to act on it.
+                        case.forward_wakeup();
+                    }
+                    return Some(pos);
+                }
+            }
         }
+    }
+}
+
+/// Completes (`Complete`) or checks (`Observe`) one case: whether it went.
+#[inline]
+fn try_case(case: &mut dyn Case<'_>, mode: Mode) -> bool {
+    match mode {
+        Mode::Complete => case.try_complete(),
+        Mode::Observe => case.is_ready(),
     }
 }
 
@@ -425,28 +461,38 @@ fn held_for<'g, 'a>(
     held.iter_mut().find(|h| h.chan() == chan).map(|h| &mut **h)
 }
 
-/// Shuffles `order` (Fisher-Yates) with a per-thread xorshift generator,
-/// as Go's `selectgo` shuffles its `pollorder` with `cheaprand`.
-fn shuffle(order: &mut [usize]) {
-    thread_local! {
-        // Seeded on first use: 0 is never a state of the generator.
-        static RNG: Cell<u64> = const { Cell::new(0) };
+/// The generator of the poll order: a per-thread xorshift, as Go's
+/// `selectgo` shuffles its `pollorder` with `cheaprand`.
+struct PollRng(u64);
+
+thread_local! {
+    // Seeded on first use: 0 is never a state of the generator.
+    static POLL_RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+impl PollRng {
+    fn load() -> PollRng {
+        match POLL_RNG.try_with(|rng| rng.get()) {
+            Ok(x) if x != 0 => PollRng(x),
+            _ => PollRng(seed()),
+        }
     }
-    let mut x = RNG.try_with(|rng| rng.get()).unwrap_or(0);
-    if x == 0 {
-        x = seed();
-    }
-    for i in (1..order.len()).rev() {
+
+    /// A draw in `0..n`, `n >= 1`, from the high 32 bits by multiplication,
+    /// as Go's `cheaprandn`, instead of a division: the bias is below
+    /// `n / 2^32`, far under anything a select could show.
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        // A draw in `0..=i` from the high 32 bits by multiplication, as Go's
-        // `cheaprandn`, instead of a division: the bias is below
-        // `(i + 1) / 2^32`, far under anything a select could show.
-        let j = (((x >> 32) * (i as u64 + 1)) >> 32) as usize;
-        order.swap(i, j);
+        self.0 = x;
+        (((x >> 32) * n as u64) >> 32) as usize
     }
-    let _ = RNG.try_with(|rng| rng.set(x));
+
+    fn store(self) {
+        let _ = POLL_RNG.try_with(|rng| rng.set(self.0));
+    }
 }
 
 /// A nonzero seed that differs between threads and runs (std's hasher keys
