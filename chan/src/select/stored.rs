@@ -9,7 +9,7 @@
 //! which holds the `Select` mutably borrowed, so nothing moves meanwhile;
 //! the packet or sudog a peer writes to is boxed by the case itself.
 
-use std::mem::{align_of, size_of, MaybeUninit};
+use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
 
 use super::case::Case;
@@ -29,7 +29,9 @@ pub(crate) enum StoredCase<'a> {
         /// where going through `as_dyn` and the vtable takes two.
         drop: unsafe fn(*mut Room),
     },
-    Boxed(Box<dyn Case<'a> + 'a>),
+    /// Dropped by hand in `Drop`, out of line, so that dropping a list of
+    /// inline cases is a loop of direct calls with nothing else inlined.
+    Boxed(ManuallyDrop<Box<dyn Case<'a> + 'a>>),
 }
 
 /// The `dyn Case` view of a `C` at `room` (using it needs a live `C` there).
@@ -55,7 +57,7 @@ impl<'a> StoredCase<'a> {
             unsafe { room.as_mut_ptr().cast::<C>().write(case) };
             StoredCase::Inline { room, as_dyn: as_dyn::<C>, drop: drop_case::<C> }
         } else {
-            StoredCase::Boxed(Box::new(case))
+            StoredCase::Boxed(ManuallyDrop::new(Box::new(case)))
         }
     }
 }
@@ -69,7 +71,7 @@ impl<'a> Deref for StoredCase<'a> {
             // made for (written by `new`, dropped only by `Drop`); the
             // pointer is only read through, as `&self` allows.
             StoredCase::Inline { room, as_dyn, .. } => unsafe { &*as_dyn(room as *const Room as *mut Room) },
-            StoredCase::Boxed(case) => &**case,
+            StoredCase::Boxed(case) => &***case,
         }
     }
 }
@@ -79,7 +81,7 @@ impl<'a> DerefMut for StoredCase<'a> {
         match self {
             // SAFETY: as in `deref`, and `&mut self` makes the access unique.
             StoredCase::Inline { room, as_dyn, .. } => unsafe { &mut *as_dyn(room) },
-            StoredCase::Boxed(case) => &mut **case,
+            StoredCase::Boxed(case) => &mut ***case,
         }
     }
 }
@@ -87,13 +89,22 @@ impl<'a> DerefMut for StoredCase<'a> {
 impl Drop for StoredCase<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let StoredCase::Inline { room, drop, .. } = self {
+        match self {
             // SAFETY: `room` holds the live case `drop` was made for
             // (written by `new`), dropped once: nothing uses `room` after
             // `drop`.
-            unsafe { drop(room) }
+            StoredCase::Inline { room, drop, .. } => unsafe { drop(room) },
+            StoredCase::Boxed(case) => drop_boxed(case),
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_boxed(case: &mut ManuallyDrop<Box<dyn Case<'_> + '_>>) {
+    // SAFETY: called once, from `StoredCase::drop`; nothing uses the box
+    // after.
+    unsafe { ManuallyDrop::drop(case) }
 }
 
 #[cfg(test)]
