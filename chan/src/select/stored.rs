@@ -127,10 +127,17 @@ mod tests {
     }
 
     #[test]
-    fn an_unselected_send_case_drops_its_message_once() {
+    fn an_unselected_send_case_drops_its_message_once_inline_or_boxed() {
         let rc = std::rc::Rc::new(());
         let (s, _r) = crate::bounded(1);
         drop(StoredCase::new(SendCase::new(&s, rc.clone())));
+        assert_eq!(std::rc::Rc::strong_count(&rc), 1);
+        // Too big for the room: boxed, and dropped out of line.
+        let (big_s, _big_r) = crate::bounded(1);
+        let boxed = StoredCase::new(SendCase::new(&big_s, [rc.clone(), rc.clone(), rc.clone(), rc.clone()]));
+        assert!(matches!(boxed, StoredCase::Boxed(_)));
+        assert_eq!(std::rc::Rc::strong_count(&rc), 5);
+        drop(boxed);
         assert_eq!(std::rc::Rc::strong_count(&rc), 1);
     }
 }
