@@ -16,6 +16,7 @@
 
 mod case;
 mod erased;
+mod list;
 mod macros;
 mod stored;
 
@@ -29,6 +30,7 @@ use crate::context::{Context, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
 use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
+use self::list::CaseList;
 use self::stored::StoredCase;
 use crate::hchan::HeldLock;
 
@@ -88,7 +90,7 @@ const SMALL_SELECT: usize = 8;
 /// assert_eq!(got, [10, 20]);
 /// ```
 pub struct Select<'a> {
-    cases: Vec<(usize, StoredCase<'a>)>,
+    cases: CaseList<'a>,
     biased: bool,
     next_index: usize,
 }
@@ -96,9 +98,7 @@ pub struct Select<'a> {
 impl<'a> Select<'a> {
     /// An empty select that picks among ready operations at random.
     pub fn new() -> Select<'a> {
-        // Room for the usual few cases up front, as crossbeam does, rather
-        // than growing on the first `send` or `recv`.
-        Select { cases: Vec::with_capacity(4), biased: false, next_index: 0 }
+        Select { cases: CaseList::new(), biased: false, next_index: 0 }
     }
 
     /// An empty select that picks the first added of the ready operations.
@@ -529,7 +529,13 @@ impl Default for Select<'_> {
 impl Clone for Select<'_> {
     fn clone(&self) -> Self {
         Select {
-            cases: self.cases.iter().map(|(i, case)| (*i, case.clone_case())).collect(),
+            cases: {
+                let mut cases = CaseList::new();
+                for (i, case) in self.cases.iter() {
+                    cases.push((*i, case.clone_case()));
+                }
+                cases
+            },
             biased: self.biased,
             next_index: self.next_index,
         }
