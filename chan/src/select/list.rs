@@ -19,11 +19,16 @@ const INLINE_CASES: usize = 4;
 /// A case with the index `Select::send`/`recv` returned for it.
 pub(crate) type Entry<'a> = (usize, StoredCase<'a>);
 
+/// `repr(C)`, with the (uninitialized) inline room last: with the fields
+/// that `new` sets on both sides of it, LLVM merged their stores into a
+/// memset of the whole room, a third of the cost of a select that goes at
+/// once.
+#[repr(C)]
 pub(crate) struct CaseList<'a> {
     /// How many of `inline` hold a case (0 once the cases are in `heap`).
     len: usize,
-    inline: MaybeUninit<[Entry<'a>; INLINE_CASES]>,
     heap: Vec<Entry<'a>>,
+    inline: MaybeUninit<[Entry<'a>; INLINE_CASES]>,
 }
 
 impl<'a> CaseList<'a> {

@@ -89,10 +89,13 @@ const SMALL_SELECT: usize = 8;
 /// got.sort();
 /// assert_eq!(got, [10, 20]);
 /// ```
+// `repr(C)` keeps the fields `new` sets before the inline room of `cases`
+// (see `CaseList`).
+#[repr(C)]
 pub struct Select<'a> {
-    cases: CaseList<'a>,
     biased: bool,
     next_index: usize,
+    cases: CaseList<'a>,
 }
 
 impl<'a> Select<'a> {
