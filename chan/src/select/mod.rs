@@ -577,6 +577,7 @@ impl SelectedOperation<'_> {
     ///
     /// # Panics
     /// If `s` is not the sender the operation was added with.
+    #[inline]
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
@@ -596,6 +597,7 @@ impl SelectedOperation<'_> {
     ///
     /// # Panics
     /// If `r` is not the receiver the operation was added with.
+    #[inline]
     pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
         match self.outcome.take() {
             Some(Outcome::Received { chan, result }) if chan == chan_of_receiver(r) => {

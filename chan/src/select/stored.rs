@@ -9,7 +9,7 @@
 //! which holds the `Select` mutably borrowed, so nothing moves meanwhile;
 //! the packet or sudog a peer writes to is boxed by the case itself.
 
-use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
+use std::mem::{align_of, size_of, MaybeUninit};
 use std::ops::{Deref, DerefMut};
 
 use super::case::Case;
@@ -18,46 +18,66 @@ use super::case::Case;
 /// a word, and the receive cases of messages up to three words.
 type Room = MaybeUninit<[usize; 8]>;
 
-/// One case of a select: `dyn Case`, inline or boxed.
-pub(crate) enum StoredCase<'a> {
-    Inline {
-        room: Room,
-        /// The `dyn Case` of the case in `room` (`as_dyn::<C>`): the case's
-        /// vtable, applied to wherever `room` is now.
-        as_dyn: fn(*mut Room) -> *mut (dyn Case<'a> + 'a),
-        /// Drops the case in `room` (`drop_case::<C>`): one direct call,
-        /// where going through `as_dyn` and the vtable takes two.
-        drop: unsafe fn(*mut Room),
-    },
-    /// Dropped by hand in `Drop`, out of line, so that dropping a list of
-    /// inline cases is a loop of direct calls with nothing else inlined.
-    Boxed(ManuallyDrop<Box<dyn Case<'a> + 'a>>),
+/// Whether a `C` is stored in the room itself (else the room holds a
+/// `Box<C>`).
+const fn fits<C>() -> bool {
+    size_of::<C>() <= size_of::<Room>() && align_of::<C>() <= align_of::<Room>()
 }
 
-/// The `dyn Case` view of a `C` at `room` (using it needs a live `C` there).
-fn as_dyn<'a, C: Case<'a> + 'a>(room: *mut Room) -> *mut (dyn Case<'a> + 'a) {
+/// One case of a select, as `dyn Case`: a `C` in `room`, or a `Box<C>` in
+/// `room` when the `C` does not fit. One shape for both, so that using or
+/// dropping a case is one direct call with no branch.
+pub(crate) struct StoredCase<'a> {
+    room: Room,
+    /// The `dyn Case` of the case in `room` (`inline_dyn::<C>` or
+    /// `boxed_dyn::<C>`): the case's vtable, applied to wherever `room`
+    /// is now.
+    as_dyn: unsafe fn(*mut Room) -> *mut (dyn Case<'a> + 'a),
+    /// Drops the case in `room` (`drop_inline::<C>` or `drop_boxed::<C>`):
+    /// one direct call, where `as_dyn` and the vtable would take two.
+    drop: unsafe fn(*mut Room),
+}
+
+/// # Safety
+/// `room` holds a `C` (that `fits`), live for as long as the result is used.
+unsafe fn inline_dyn<'a, C: Case<'a> + 'a>(room: *mut Room) -> *mut (dyn Case<'a> + 'a) {
     room.cast::<C>()
 }
 
-/// Drops the `C` at `room`.
-///
+/// # Safety
+/// `room` holds a `Box<C>`'s raw pointer, not yet freed.
+unsafe fn boxed_dyn<'a, C: Case<'a> + 'a>(room: *mut Room) -> *mut (dyn Case<'a> + 'a) {
+    // SAFETY: per the contract, the room starts with the pointer.
+    unsafe { room.cast::<*mut C>().read() }
+}
+
 /// # Safety
 /// `room` holds a live `C`, never used again.
-unsafe fn drop_case<C>(room: *mut Room) {
+unsafe fn drop_inline<C>(room: *mut Room) {
     // SAFETY: per the contract.
     unsafe { std::ptr::drop_in_place(room.cast::<C>()) }
 }
 
+/// # Safety
+/// `room` holds a `Box<C>`'s raw pointer, not yet freed, never used again.
+unsafe fn drop_boxed<C>(room: *mut Room) {
+    // SAFETY: per the contract, a pointer from `Box::into_raw`, freed once.
+    drop(unsafe { Box::from_raw(room.cast::<*mut C>().read()) })
+}
+
 impl<'a> StoredCase<'a> {
+    #[inline]
     pub(crate) fn new<C: Case<'a> + 'a>(case: C) -> StoredCase<'a> {
-        if size_of::<C>() <= size_of::<Room>() && align_of::<C>() <= align_of::<Room>() {
-            let mut room = Room::uninit();
-            // SAFETY: `room` is large and aligned enough for a `C` (checked
-            // just above), and written once, here.
+        let mut room = Room::uninit();
+        if fits::<C>() {
+            // SAFETY: `room` is large and aligned enough for a `C` (`fits`),
+            // and written once, here.
             unsafe { room.as_mut_ptr().cast::<C>().write(case) };
-            StoredCase::Inline { room, as_dyn: as_dyn::<C>, drop: drop_case::<C> }
+            StoredCase { room, as_dyn: inline_dyn::<C>, drop: drop_inline::<C> }
         } else {
-            StoredCase::Boxed(ManuallyDrop::new(Box::new(case)))
+            // SAFETY: a pointer fits in the room, which is aligned for it.
+            unsafe { room.as_mut_ptr().cast::<*mut C>().write(Box::into_raw(Box::new(case))) };
+            StoredCase { room, as_dyn: boxed_dyn::<C>, drop: drop_boxed::<C> }
         }
     }
 }
@@ -65,65 +85,44 @@ impl<'a> StoredCase<'a> {
 impl<'a> Deref for StoredCase<'a> {
     type Target = dyn Case<'a> + 'a;
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
-        match self {
-            // SAFETY: an `Inline` holds in `room` the live case `as_dyn` was
-            // made for (written by `new`, dropped only by `Drop`); the
-            // pointer is only read through, as `&self` allows.
-            StoredCase::Inline { room, as_dyn, .. } => unsafe { &*as_dyn(room as *const Room as *mut Room) },
-            StoredCase::Boxed(case) => &***case,
-        }
+        // SAFETY: `room` holds what `new` stored for `as_dyn`, live until
+        // `Drop`, which `&self` outlasts; the pointer is only read through,
+        // as `&self` allows.
+        unsafe { &*(self.as_dyn)(&self.room as *const Room as *mut Room) }
     }
 }
 
 impl<'a> DerefMut for StoredCase<'a> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            // SAFETY: as in `deref`, and `&mut self` makes the access unique.
-            StoredCase::Inline { room, as_dyn, .. } => unsafe { &mut *as_dyn(room) },
-            StoredCase::Boxed(case) => &mut ***case,
-        }
+        // SAFETY: as in `deref`, and `&mut self` makes the access unique.
+        unsafe { &mut *(self.as_dyn)(&mut self.room) }
     }
 }
 
 impl Drop for StoredCase<'_> {
     #[inline]
     fn drop(&mut self) {
-        match self {
-            // SAFETY: `room` holds the live case `drop` was made for
-            // (written by `new`), dropped once: nothing uses `room` after
-            // `drop`.
-            StoredCase::Inline { room, drop, .. } => unsafe { drop(room) },
-            StoredCase::Boxed(case) => drop_boxed(case),
-        }
+        // SAFETY: `room` holds what `new` stored for `drop`, dropped once:
+        // nothing uses `room` after `drop`.
+        unsafe { (self.drop)(&mut self.room) }
     }
-}
-
-#[cold]
-#[inline(never)]
-fn drop_boxed(case: &mut ManuallyDrop<Box<dyn Case<'_> + '_>>) {
-    // SAFETY: called once, from `StoredCase::drop`; nothing uses the box
-    // after.
-    unsafe { ManuallyDrop::drop(case) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::case::{ReadySendCase, RecvCase, SendCase};
     use super::*;
-    use crate::{Receiver, Sender};
 
     #[test]
     fn the_cases_of_small_messages_are_inline() {
-        fn inline(case: &StoredCase<'_>) -> bool {
-            matches!(case, StoredCase::Inline { .. })
-        }
-        let (s, r): (Sender<usize>, Receiver<usize>) = crate::bounded(1);
-        assert!(inline(&StoredCase::new(RecvCase::new(&r))));
-        assert!(inline(&StoredCase::new(ReadySendCase::new(&s))));
-        assert!(inline(&StoredCase::new(SendCase::new(&s, 7))));
-        let (big_s, _big_r) = crate::bounded::<[u64; 16]>(1);
-        assert!(!inline(&StoredCase::new(SendCase::new(&big_s, [0; 16]))));
+        assert!(fits::<RecvCase<'_, usize>>());
+        assert!(fits::<ReadySendCase<'_, usize>>());
+        assert!(fits::<SendCase<'_, usize>>());
+        assert!(fits::<RecvCase<'_, String>>());
+        assert!(!fits::<SendCase<'_, [u64; 16]>>());
     }
 
     #[test]
@@ -132,12 +131,17 @@ mod tests {
         let (s, _r) = crate::bounded(1);
         drop(StoredCase::new(SendCase::new(&s, rc.clone())));
         assert_eq!(std::rc::Rc::strong_count(&rc), 1);
-        // Too big for the room: boxed, and dropped out of line.
-        let (big_s, _big_r) = crate::bounded(1);
+        // Too big for the room: boxed.
+        let (big_s, big_r) = crate::bounded(1);
         let boxed = StoredCase::new(SendCase::new(&big_s, [rc.clone(), rc.clone(), rc.clone(), rc.clone()]));
-        assert!(matches!(boxed, StoredCase::Boxed(_)));
         assert_eq!(std::rc::Rc::strong_count(&rc), 5);
         drop(boxed);
+        assert_eq!(std::rc::Rc::strong_count(&rc), 1);
+        // ... and used through the same `dyn Case`.
+        let mut boxed = StoredCase::new(SendCase::new(&big_s, [rc.clone(), rc.clone(), rc.clone(), rc.clone()]));
+        assert!(boxed.try_complete());
+        drop(boxed);
+        assert_eq!(big_r.try_recv().map(|msg| msg.len()), Ok(4));
         assert_eq!(std::rc::Rc::strong_count(&rc), 1);
     }
 }
