@@ -25,7 +25,7 @@ use crate::flavors::zero::Arrival;
 use crate::hchan::{Enqueue, HeldLock, SelectSudog};
 
 use super::erased::Erased;
-use super::stored::StoredCase;
+use super::list::CaseList;
 
 /// What the select loop should do for a case while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,8 +164,9 @@ pub(crate) trait Case<'a> {
     fn next_due(&self) -> Option<Instant>;
     /// Hands the completed result to `SelectedOperation`.
     fn take_outcome(&mut self) -> Outcome;
-    /// A fresh case for the same operation (for `Select::clone`).
-    fn clone_case(&self) -> StoredCase<'a>;
+    /// Adds a fresh case for the same operation to `list`, with `index`
+    /// (for `Select::clone`).
+    fn push_clone(&self, index: usize, list: &mut CaseList<'a>);
 }
 
 /// A channel lock the select already holds, if any.
@@ -409,8 +410,8 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         Outcome::Received { chan: chan_of(self.flavor()), result: Erased::new(result) }
     }
 
-    fn clone_case(&self) -> StoredCase<'a> {
-        StoredCase::new(RecvCase::new(self.receiver))
+    fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
+        list.push(index, RecvCase::new(self.receiver))
     }
 }
 
@@ -560,7 +561,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         Outcome::Sent { chan: chan_of(self.flavor()), result: Erased::new(result) }
     }
 
-    fn clone_case(&self) -> StoredCase<'a> {
+    fn push_clone(&self, _index: usize, _list: &mut CaseList<'a>) {
         // `select!` builds these for one use and never clones its `Select`
         // (the user cannot name it).
         unreachable!("a send case with its message is never cloned")
@@ -667,7 +668,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         Outcome::SendReady { chan: chan_of(self.flavor()), reserved: self.reserved.take() }
     }
 
-    fn clone_case(&self) -> StoredCase<'a> {
-        StoredCase::new(ReadySendCase::new(self.sender))
+    fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
+        list.push(index, ReadySendCase::new(self.sender))
     }
 }

@@ -11,6 +11,7 @@ use std::mem::MaybeUninit;
 use std::ops::{Deref, DerefMut};
 use std::ptr;
 
+use super::case::Case;
 use super::stored::StoredCase;
 
 /// How many cases fit inside the `Select`.
@@ -42,20 +43,25 @@ impl<'a> CaseList<'a> {
         self.inline.as_mut_ptr().cast()
     }
 
+    /// Adds `case` with `index` at the end.
     #[inline]
-    pub(crate) fn push(&mut self, entry: Entry<'a>) {
+    pub(crate) fn push<C: Case<'a> + 'a>(&mut self, index: usize, case: C) {
         if self.heap.is_empty() && self.len < INLINE_CASES {
             // SAFETY: `len < INLINE_CASES`: a place in the array, not live
-            // (module doc), written once and then counted.
-            unsafe { self.inline_ptr().add(self.len).write(entry) };
+            // (module doc), written in full once and then counted.
+            unsafe {
+                let slot = self.inline_ptr().add(self.len);
+                ptr::addr_of_mut!((*slot).0).write(index);
+                StoredCase::write(ptr::addr_of_mut!((*slot).1), case);
+            }
             self.len += 1;
         } else {
-            self.push_to_heap(entry);
+            self.push_to_heap(index, case);
         }
     }
 
     #[cold]
-    fn push_to_heap(&mut self, entry: Entry<'a>) {
+    fn push_to_heap<C: Case<'a> + 'a>(&mut self, index: usize, case: C) {
         if self.heap.is_empty() {
             // Reserve first, so that no push below can fail while cases
             // are half moved.
@@ -69,7 +75,16 @@ impl<'a> CaseList<'a> {
             }
             self.len = 0;
         }
-        self.heap.push(entry);
+        self.heap.reserve(1);
+        let len = self.heap.len();
+        // SAFETY: reserved: the place at `len` is within the capacity; it
+        // is written in full, then counted.
+        unsafe {
+            let slot = self.heap.as_mut_ptr().add(len);
+            ptr::addr_of_mut!((*slot).0).write(index);
+            StoredCase::write(ptr::addr_of_mut!((*slot).1), case);
+            self.heap.set_len(len + 1);
+        }
     }
 
     /// Removes and returns the case at `pos`, keeping the others in order.
@@ -143,14 +158,14 @@ mod tests {
         let chans: Vec<_> = (0..7).map(|_| crate::unbounded::<u8>()).collect();
         let mut list = CaseList::new();
         for (i, (_, r)) in chans.iter().enumerate() {
-            list.push((i, StoredCase::new(RecvCase::new(r))));
+            list.push(i, RecvCase::new(r));
             assert_eq!(list.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..=i).collect::<Vec<_>>());
         }
         assert_eq!(list.remove(2).0, 2);
         assert_eq!(list.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 3, 4, 5, 6]);
         let mut small = CaseList::new();
         for (i, (_, r)) in chans.iter().enumerate().take(4) {
-            small.push((i, StoredCase::new(RecvCase::new(r))));
+            small.push(i, RecvCase::new(r));
         }
         assert_eq!(small.remove(1).0, 1);
         assert_eq!(small.remove(2).0, 3);
@@ -164,7 +179,7 @@ mod tests {
         for n in [0, 3, 4, 5, 9] {
             let mut list = CaseList::new();
             for i in 0..n {
-                list.push((i, StoredCase::new(super::super::case::SendCase::new(&s, rc.clone()))));
+                list.push(i, super::super::case::SendCase::new(&s, rc.clone()));
             }
             if n > 0 {
                 drop(list.remove(0));

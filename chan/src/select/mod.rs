@@ -113,7 +113,7 @@ impl<'a> Select<'a> {
     fn add<C: Case<'a> + 'a>(&mut self, case: C) -> usize {
         let index = self.next_index;
         self.next_index += 1;
-        self.cases.push((index, StoredCase::new(case)));
+        self.cases.push(index, case);
         index
     }
 
@@ -535,7 +535,7 @@ impl Clone for Select<'_> {
             cases: {
                 let mut cases = CaseList::new();
                 for (i, case) in self.cases.iter() {
-                    cases.push((*i, case.clone_case()));
+                    case.push_clone(*i, &mut cases);
                 }
                 cases
             },

@@ -11,6 +11,7 @@
 
 use std::mem::{align_of, size_of, MaybeUninit};
 use std::ops::{Deref, DerefMut};
+use std::ptr;
 
 use super::case::Case;
 
@@ -66,18 +67,37 @@ unsafe fn drop_boxed<C>(room: *mut Room) {
 }
 
 impl<'a> StoredCase<'a> {
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn new<C: Case<'a> + 'a>(case: C) -> StoredCase<'a> {
-        let mut room = Room::uninit();
-        if fits::<C>() {
-            // SAFETY: `room` is large and aligned enough for a `C` (`fits`),
-            // and written once, here.
-            unsafe { room.as_mut_ptr().cast::<C>().write(case) };
-            StoredCase { room, as_dyn: inline_dyn::<C>, drop: drop_inline::<C> }
-        } else {
-            // SAFETY: a pointer fits in the room, which is aligned for it.
-            unsafe { room.as_mut_ptr().cast::<*mut C>().write(Box::into_raw(Box::new(case))) };
-            StoredCase { room, as_dyn: boxed_dyn::<C>, drop: drop_boxed::<C> }
+        let mut out = MaybeUninit::uninit();
+        // SAFETY: `out` is valid for writes, and `write` fills every field.
+        unsafe {
+            StoredCase::write(out.as_mut_ptr(), case);
+            out.assume_init()
+        }
+    }
+
+    /// Stores `case` at `dst`, field by field: building the `StoredCase`
+    /// first and moving it there copied its ten words once more.
+    ///
+    /// # Safety
+    /// `dst` is valid for writes and aligned; what it held is overwritten,
+    /// not dropped.
+    #[inline]
+    pub(crate) unsafe fn write<C: Case<'a> + 'a>(dst: *mut StoredCase<'a>, case: C) {
+        // SAFETY: in bounds of `*dst` (contract); the room is large and
+        // aligned enough for a `C` when `fits`, and always for a pointer.
+        unsafe {
+            let room = ptr::addr_of_mut!((*dst).room);
+            if fits::<C>() {
+                room.cast::<C>().write(case);
+                ptr::addr_of_mut!((*dst).as_dyn).write(inline_dyn::<C>);
+                ptr::addr_of_mut!((*dst).drop).write(drop_inline::<C>);
+            } else {
+                room.cast::<*mut C>().write(Box::into_raw(Box::new(case)));
+                ptr::addr_of_mut!((*dst).as_dyn).write(boxed_dyn::<C>);
+                ptr::addr_of_mut!((*dst).drop).write(drop_boxed::<C>);
+            }
         }
     }
 }
