@@ -234,6 +234,31 @@ fn the_ready_case_is_chosen_uniformly() {
     }
 }
 
+/// A clone has the same operations under the same indices, whether the
+/// cases sit inside the `Select` (up to four) or on the heap (more), and
+/// removing one keeps the others' indices.
+#[test]
+fn a_clone_selects_the_same_operations() {
+    for total in [3usize, 4, 5, 9] {
+        let chans: Vec<(Sender<usize>, Receiver<usize>)> = (0..total).map(|_| chan::bounded(1)).collect();
+        let mut sel = Select::new_biased();
+        let indices: Vec<usize> = chans.iter().map(|(_, r)| sel.recv(r)).collect();
+        sel.remove(indices[0]);
+        let mut copy = sel.clone();
+        drop(sel);
+        for (i, (s, _)) in chans.iter().enumerate().rev() {
+            s.send(i).unwrap();
+        }
+        for &i in &indices[1..] {
+            let oper = copy.try_select().unwrap();
+            assert_eq!(oper.index(), i, "{total} cases");
+            assert_eq!(oper.recv(&chans[i].1), Ok(i));
+        }
+        assert!(copy.try_select().is_err());
+        assert_eq!(chans[0].1.try_recv(), Ok(0));
+    }
+}
+
 #[test]
 #[should_panic(expected = "without completing")]
 fn dropping_a_selected_operation_panics() {
