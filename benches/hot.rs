@@ -14,7 +14,8 @@
 //! single-thread form for callgrind: one thread selects sends over
 //! [`THREADS`] channels until they hold a round's worth (at most their
 //! capacity), then selects receives until they are empty, so every select
-//! goes in its first try and the instruction count repeats.
+//! goes in its first try and the instruction count repeats;
+//! `select_macro` is the same with each library's `select!` (four arms).
 
 #[allow(dead_code)]
 mod common;
@@ -124,8 +125,12 @@ fn run<L: Lib>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
 }
 
 /// `select_fill`: every select builds afresh and goes in its first try.
-fn select_fill<L: common::Lib>(cap: Option<usize>, messages: usize) -> f64 {
-    let select = L::SELECT.expect("chan and crossbeam have a select");
+fn select_fill<L: common::Lib>(
+    cap: Option<usize>,
+    messages: usize,
+    send: fn(&[L::S], usize),
+    recv: fn(&[L::R]) -> usize,
+) -> f64 {
     let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..THREADS).map(|_| L::make(cap)).unzip();
     let chunk = cap.map_or(messages, |c| c * THREADS).min(messages);
     let start = Instant::now();
@@ -133,20 +138,59 @@ fn select_fill<L: common::Lib>(cap: Option<usize>, messages: usize) -> f64 {
     while done < messages {
         let n = chunk.min(messages - done);
         for i in 0..n {
-            (select.send)(&ss, i);
+            send(&ss, i);
         }
         for _ in 0..n {
-            (select.recv)(&rs);
+            recv(&rs);
         }
         done += n;
     }
     start.elapsed().as_nanos() as f64 / messages as f64
 }
 
+/// The library's `select!` over [`THREADS`] (four) channels, for
+/// `select_macro`: `select_fill` written with the macro.
+trait SelectMacro: common::Lib {
+    fn send(ss: &[Self::S], v: usize);
+    fn recv(rs: &[Self::R]) -> usize;
+}
+
+macro_rules! select_macro {
+    ($lib:ty, $select:path) => {
+        impl SelectMacro for $lib {
+            fn send(ss: &[Self::S], v: usize) {
+                use $select as select;
+                select! {
+                    send(ss[0], v) -> res => res.unwrap(),
+                    send(ss[1], v) -> res => res.unwrap(),
+                    send(ss[2], v) -> res => res.unwrap(),
+                    send(ss[3], v) -> res => res.unwrap(),
+                }
+            }
+            fn recv(rs: &[Self::R]) -> usize {
+                use $select as select;
+                select! {
+                    recv(rs[0]) -> msg => msg.unwrap(),
+                    recv(rs[1]) -> msg => msg.unwrap(),
+                    recv(rs[2]) -> msg => msg.unwrap(),
+                    recv(rs[3]) -> msg => msg.unwrap(),
+                }
+            }
+        }
+    };
+}
+
+select_macro!(common::Chan, chan::select);
+select_macro!(common::Crossbeam, crossbeam_channel::select);
+
 /// The select scenarios, for `L`.
-fn run_select<L: common::Lib>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
+fn run_select<L: SelectMacro>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
     let scenario = match scenario {
-        "select_fill" => return select_fill::<L>(cap, messages),
+        "select_fill" => {
+            let select = L::SELECT.expect("chan and crossbeam have a select");
+            return select_fill::<L>(cap, messages, select.send, select.recv);
+        }
+        "select_macro" => return select_fill::<L>(cap, messages, <L as SelectMacro>::send, <L as SelectMacro>::recv),
         "select_rx" => common::Scenario::SelectRx,
         _ => common::Scenario::SelectBoth,
     };
@@ -169,7 +213,7 @@ fn main() {
         [(Chan::NAME, run_select::<common::Chan>), (Crossbeam::NAME, run_select::<common::Crossbeam>)];
     println!("| case | library | median ns/msg | best ns/msg |");
     println!("| --- | --- | ---: | ---: |");
-    for scenario in ["seq", "spsc", "mpsc", "mpmc", "select_fill", "select_rx", "select_both"] {
+    for scenario in ["seq", "spsc", "mpsc", "mpmc", "select_fill", "select_macro", "select_rx", "select_both"] {
         let libs = if scenario.starts_with("select") { &select_libs } else { &libs };
         for (cap_name, cap) in caps {
             let case = format!("{scenario}/{cap_name}");
