@@ -612,6 +612,7 @@ impl SelectedOperation<'_> {
     /// The result of a send that `select!` handed to the select with its
     /// message. Not part of the stable API.
     #[doc(hidden)]
+    #[inline]
     pub fn __sent<T>(mut self, s: &Sender<T>) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::Sent { chan, result }) if chan == chan_of_sender(s) => {
