@@ -138,6 +138,7 @@ impl<'a> DerefMut for CaseList<'a> {
 }
 
 impl Drop for CaseList<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.heap.is_empty() {
             let live: *mut [Entry<'_>] = &mut **self;
