@@ -133,7 +133,9 @@ impl Reserved {
 
 /// One operation of a select.
 pub(crate) trait Case<'a> {
-    /// The operation id this case waits as: the address of its heap state.
+    /// The operation id this case waits as: the address of its anchor,
+    /// which stays put for the one `Select::run` call that uses it (see
+    /// `stored.rs`).
     fn oper(&mut self) -> Operation;
     /// Completes the operation if it can go now (Mode::Complete).
     fn try_complete(&mut self) -> bool;
