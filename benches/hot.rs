@@ -8,6 +8,17 @@
 //! `seq/unbounded` or `mpsc`). Built to profile one case: with
 //! `HOT_ROUNDS=1 HOT_FILTER=seq/unbounded/chan`, run under
 //! `valgrind --tool=callgrind`, the instruction count is repeatable.
+//!
+//! The select scenarios: `select_rx` and `select_both` are the code of
+//! `benches/common/mod.rs` (what `compare` runs); `select_fill` is the
+//! single-thread form for callgrind: one thread selects sends over
+//! [`THREADS`] channels until they hold a round's worth (at most their
+//! capacity), then selects receives until they are empty, so every select
+//! goes in its first try and the instruction count repeats;
+//! `select_macro` is the same with each library's `select!` (four arms).
+
+#[allow(dead_code)]
+mod common;
 
 use std::thread;
 use std::time::Instant;
@@ -113,6 +124,80 @@ fn run<L: Lib>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
     start.elapsed().as_nanos() as f64 / messages as f64
 }
 
+/// `select_fill`: every select builds afresh and goes in its first try.
+fn select_fill<L: common::Lib>(
+    cap: Option<usize>,
+    messages: usize,
+    send: fn(&[L::S], usize),
+    recv: fn(&[L::R]) -> usize,
+) -> f64 {
+    let (ss, rs): (Vec<L::S>, Vec<L::R>) = (0..THREADS).map(|_| L::make(cap)).unzip();
+    let chunk = cap.map_or(messages, |c| c * THREADS).min(messages);
+    let start = Instant::now();
+    let mut done = 0;
+    while done < messages {
+        let n = chunk.min(messages - done);
+        for i in 0..n {
+            send(&ss, i);
+        }
+        for _ in 0..n {
+            recv(&rs);
+        }
+        done += n;
+    }
+    start.elapsed().as_nanos() as f64 / messages as f64
+}
+
+/// The library's `select!` over [`THREADS`] (four) channels, for
+/// `select_macro`: `select_fill` written with the macro.
+trait SelectMacro: common::Lib {
+    fn send(ss: &[Self::S], v: usize);
+    fn recv(rs: &[Self::R]) -> usize;
+}
+
+macro_rules! select_macro {
+    ($lib:ty, $select:path) => {
+        impl SelectMacro for $lib {
+            fn send(ss: &[Self::S], v: usize) {
+                use $select as select;
+                select! {
+                    send(ss[0], v) -> res => res.unwrap(),
+                    send(ss[1], v) -> res => res.unwrap(),
+                    send(ss[2], v) -> res => res.unwrap(),
+                    send(ss[3], v) -> res => res.unwrap(),
+                }
+            }
+            fn recv(rs: &[Self::R]) -> usize {
+                use $select as select;
+                select! {
+                    recv(rs[0]) -> msg => msg.unwrap(),
+                    recv(rs[1]) -> msg => msg.unwrap(),
+                    recv(rs[2]) -> msg => msg.unwrap(),
+                    recv(rs[3]) -> msg => msg.unwrap(),
+                }
+            }
+        }
+    };
+}
+
+select_macro!(common::Chan, chan::select);
+select_macro!(common::Crossbeam, crossbeam_channel::select);
+
+/// The select scenarios, for `L`.
+fn run_select<L: SelectMacro>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
+    let scenario = match scenario {
+        "select_fill" => {
+            let select = L::SELECT.expect("chan and crossbeam have a select");
+            return select_fill::<L>(cap, messages, select.send, select.recv);
+        }
+        "select_macro" => return select_fill::<L>(cap, messages, <L as SelectMacro>::send, <L as SelectMacro>::recv),
+        "select_rx" => common::Scenario::SelectRx,
+        _ => common::Scenario::SelectBoth,
+    };
+    let took = common::run::<L>(scenario, cap, messages).expect("chan and crossbeam run every select scenario");
+    took.as_nanos() as f64 / messages as f64
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -124,9 +209,12 @@ fn main() {
     let caps = [("bounded(1)", Some(1)), ("bounded(N)", Some(1024)), ("unbounded", None)];
     type Runner = fn(&str, Option<usize>, usize) -> f64;
     let libs: [(&str, Runner); 2] = [(Chan::NAME, run::<Chan>), (Crossbeam::NAME, run::<Crossbeam>)];
+    let select_libs: [(&str, Runner); 2] =
+        [(Chan::NAME, run_select::<common::Chan>), (Crossbeam::NAME, run_select::<common::Crossbeam>)];
     println!("| case | library | median ns/msg | best ns/msg |");
     println!("| --- | --- | ---: | ---: |");
-    for scenario in ["seq", "spsc", "mpsc", "mpmc"] {
+    for scenario in ["seq", "spsc", "mpsc", "mpmc", "select_fill", "select_macro", "select_rx", "select_both"] {
+        let libs = if scenario.starts_with("select") { &select_libs } else { &libs };
         for (cap_name, cap) in caps {
             let case = format!("{scenario}/{cap_name}");
             let chosen: Vec<_> =

@@ -195,6 +195,70 @@ fn biased_picks_the_first_added_and_remove_takes_a_case_out() {
     assert_eq!(r1.try_recv(), Ok(1));
 }
 
+/// Uniform among the ready cases wherever they sit: with 2 of 6 ready, or
+/// 4 of 4, or 9 of 12 (past the cases a select orders on the stack), each
+/// ready case wins about as often. A scheme that only picks a random start
+/// would favour a ready case that follows unready ones.
+#[test]
+fn the_ready_case_is_chosen_uniformly() {
+    for (total, ready) in [(6, &[2usize, 3][..]), (4, &[0, 1, 2, 3][..]), (12, &[0, 1, 2, 4, 5, 7, 8, 10, 11][..])] {
+        let chans: Vec<(Sender<usize>, Receiver<usize>)> = (0..total).map(|_| chan::unbounded()).collect();
+        let rounds = 6_000 * ready.len();
+        let mut wins = vec![0usize; total];
+        for _ in 0..rounds {
+            for &i in ready {
+                chans[i].0.send(i).unwrap();
+            }
+            let mut sel = Select::new();
+            for (_, r) in &chans {
+                sel.recv(r);
+            }
+            let oper = sel.try_select().unwrap();
+            let i = oper.index();
+            assert_eq!(oper.recv(&chans[i].1), Ok(i));
+            wins[i] += 1;
+            for &j in ready {
+                if j != i {
+                    chans[j].1.try_recv().unwrap();
+                }
+            }
+        }
+        let expected = rounds / ready.len();
+        for (i, &w) in wins.iter().enumerate() {
+            if ready.contains(&i) {
+                assert!(w.abs_diff(expected) < expected / 10, "{total} cases, {ready:?} ready: {wins:?}");
+            } else {
+                assert_eq!(w, 0);
+            }
+        }
+    }
+}
+
+/// A clone has the same operations under the same indices, whether the
+/// cases sit inside the `Select` (up to four) or on the heap (more), and
+/// removing one keeps the others' indices.
+#[test]
+fn a_clone_selects_the_same_operations() {
+    for total in [3usize, 4, 5, 9] {
+        let chans: Vec<(Sender<usize>, Receiver<usize>)> = (0..total).map(|_| chan::bounded(1)).collect();
+        let mut sel = Select::new_biased();
+        let indices: Vec<usize> = chans.iter().map(|(_, r)| sel.recv(r)).collect();
+        sel.remove(indices[0]);
+        let mut copy = sel.clone();
+        drop(sel);
+        for (i, (s, _)) in chans.iter().enumerate().rev() {
+            s.send(i).unwrap();
+        }
+        for &i in &indices[1..] {
+            let oper = copy.try_select().unwrap();
+            assert_eq!(oper.index(), i, "{total} cases");
+            assert_eq!(oper.recv(&chans[i].1), Ok(i));
+        }
+        assert!(copy.try_select().is_err());
+        assert_eq!(chans[0].1.try_recv(), Ok(0));
+    }
+}
+
 #[test]
 #[should_panic(expected = "without completing")]
 fn dropping_a_selected_operation_panics() {

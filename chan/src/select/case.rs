@@ -24,6 +24,9 @@ use crate::flavors::zero::select::{LateSend, SelectPacket};
 use crate::flavors::zero::Arrival;
 use crate::hchan::{Enqueue, HeldLock, SelectSudog};
 
+use super::erased::Erased;
+use super::list::CaseList;
+
 /// What the select loop should do for a case while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wait {
@@ -44,42 +47,6 @@ pub(crate) enum Mode {
     Observe,
 }
 
-/// A type-erased heap value of a type the reader knows from the channel.
-pub(crate) struct Erased {
-    ptr: *mut (),
-    drop_fn: unsafe fn(*mut ()),
-}
-
-impl Erased {
-    fn new<U>(value: U) -> Erased {
-        unsafe fn drop_box<U>(ptr: *mut ()) {
-            // SAFETY: `ptr` came from `Box::<U>::into_raw` in `Erased::new`
-            // and is dropped once (see `Drop` and `into`).
-            drop(unsafe { Box::from_raw(ptr as *mut U) });
-        }
-        Erased { ptr: Box::into_raw(Box::new(value)) as *mut (), drop_fn: drop_box::<U> }
-    }
-
-    /// Gets the value back.
-    ///
-    /// # Safety
-    /// `U` is the type `new` was called with.
-    pub(crate) unsafe fn into<U>(self) -> U {
-        let ptr = self.ptr as *mut U;
-        std::mem::forget(self);
-        // SAFETY: per the contract, `ptr` is a `Box<U>` not yet freed.
-        *unsafe { Box::from_raw(ptr) }
-    }
-}
-
-impl Drop for Erased {
-    fn drop(&mut self) {
-        // SAFETY: `drop_fn` matches the type `ptr` was made from, and the
-        // value was not taken (`into` forgets `self`).
-        unsafe { (self.drop_fn)(self.ptr) }
-    }
-}
-
 /// What a selected case leaves for `SelectedOperation`. `chan` identifies
 /// the channel (the address of its shared state), so that the handle passed
 /// to `send`/`recv` can be checked, which also proves the erased type.
@@ -98,9 +65,10 @@ pub(crate) enum Outcome {
 /// Type-erased (the reader checks `chan` first); dropped unsent, it gives
 /// the reservation up, so the channel goes on working.
 pub(crate) struct Reserved {
-    data: *mut (),
-    fill: unsafe fn(*mut (), *mut ()),
-    abandon: unsafe fn(*mut ()),
+    /// The `O: Owed<T>`; dropping it gives the reservation up.
+    owed: Erased,
+    /// Delivers the message (`fill::<T, O>`).
+    fill: unsafe fn(Erased, *mut ()),
 }
 
 /// A reservation of a channel of `T`: `fill` delivers the message, and
@@ -141,18 +109,14 @@ impl<T> Owed<T> for LateSend<T> {
 
 impl Reserved {
     fn new<T, O: Owed<T>>(owed: O) -> Reserved {
-        unsafe fn fill<T, O: Owed<T>>(data: *mut (), msg: *mut ()) {
-            // SAFETY: `data` is the `Box<O>` of `new`, taken once (`send`
-            // forgets `self`); `msg` points to a full `Option<T>`.
-            let owed = unsafe { Box::from_raw(data as *mut O) };
+        unsafe fn fill<T, O: Owed<T>>(owed: Erased, msg: *mut ()) {
+            // SAFETY: `owed` was made from an `O` in `new`, and `send`
+            // passes it here once; `msg` points to a full `Option<T>`.
+            let owed = unsafe { owed.into::<O>() };
             let msg = unsafe { (*(msg as *mut Option<T>)).take() }.expect("a message to deliver");
             owed.fill(msg);
         }
-        unsafe fn abandon<O>(data: *mut ()) {
-            // SAFETY: `data` is the `Box<O>` of `new`, not filled.
-            drop(unsafe { Box::from_raw(data as *mut O) });
-        }
-        Reserved { data: Box::into_raw(Box::new(owed)) as *mut (), fill: fill::<T, O>, abandon: abandon::<O> }
+        Reserved { owed: Erased::new(owed), fill: fill::<T, O> }
     }
 
     /// Delivers `msg` to what was reserved.
@@ -160,24 +124,18 @@ impl Reserved {
     /// # Safety
     /// `T` is the channel's message type (the caller checked the channel).
     pub(crate) unsafe fn send<T>(self, msg: T) {
-        let this = std::mem::ManuallyDrop::new(self);
         let mut msg = Some(msg);
-        // SAFETY: `fill` was made for this `T` (contract) and runs once:
-        // `this` is never dropped.
-        unsafe { (this.fill)(this.data, &mut msg as *mut Option<T> as *mut ()) }
-    }
-}
-
-impl Drop for Reserved {
-    fn drop(&mut self) {
-        // SAFETY: not sent (`send` forgets `self`), so the box is still ours.
-        unsafe { (self.abandon)(self.data) }
+        // SAFETY: `fill` was made for this `T` (contract) and for the type
+        // of `owed`, which it consumes.
+        unsafe { (self.fill)(self.owed, &mut msg as *mut Option<T> as *mut ()) }
     }
 }
 
 /// One operation of a select.
 pub(crate) trait Case<'a> {
-    /// The operation id this case waits as: the address of its heap state.
+    /// The operation id this case waits as: the address of its anchor,
+    /// which stays put for the one `Select::run` call that uses it (see
+    /// `stored.rs`).
     fn oper(&mut self) -> Operation;
     /// Completes the operation if it can go now (Mode::Complete).
     fn try_complete(&mut self) -> bool;
@@ -208,8 +166,9 @@ pub(crate) trait Case<'a> {
     fn next_due(&self) -> Option<Instant>;
     /// Hands the completed result to `SelectedOperation`.
     fn take_outcome(&mut self) -> Outcome;
-    /// A fresh case for the same operation (for `Select::clone`).
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a>;
+    /// Adds a fresh case for the same operation to `list`, with `index`
+    /// (for `Select::clone`).
+    fn push_clone(&self, index: usize, list: &mut CaseList<'a>);
 }
 
 /// A channel lock the select already holds, if any.
@@ -461,8 +420,8 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         Outcome::Received { chan: chan_of(self.flavor()), result: Erased::new(result) }
     }
 
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
-        Box::new(RecvCase::new(self.receiver))
+    fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
+        list.push(index, RecvCase::new(self.receiver))
     }
 }
 
@@ -612,7 +571,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         Outcome::Sent { chan: chan_of(self.flavor()), result: Erased::new(result) }
     }
 
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
+    fn push_clone(&self, _index: usize, _list: &mut CaseList<'a>) {
         // `select!` builds these for one use and never clones its `Select`
         // (the user cannot name it).
         unreachable!("a send case with its message is never cloned")
@@ -726,7 +685,7 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         Outcome::SendReady { chan: chan_of(self.flavor()), reserved: self.reserved.take() }
     }
 
-    fn clone_case(&self) -> Box<dyn Case<'a> + 'a> {
-        Box::new(ReadySendCase::new(self.sender))
+    fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
+        list.push(index, ReadySendCase::new(self.sender))
     }
 }

@@ -137,19 +137,23 @@ macro_rules! __select_internal {
 
     // Step 2: build and run the select.
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] []) => {{
-        let mut __sel = $crate::Select::$ctor();
-        $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
-        let __op = __sel.select();
-        // Release the handles' borrows before the bodies run, so that a
-        // body may reassign a handle (Go's "set the channel to nil").
-        ::std::mem::drop(__sel);
+        // The select lives in a block of its own: it releases the
+        // handles' borrows before the bodies run, so that a body may
+        // reassign a handle (Go's "set the channel to nil"), and is dropped
+        // where it is (`mem::drop` would first copy its inline cases).
+        let __op = {
+            let mut __sel = $crate::Select::$ctor();
+            $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
+            __sel.select()
+        };
         $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
     }};
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] [() ($default:expr)]) => {{
-        let mut __sel = $crate::Select::$ctor();
-        $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
-        let __res = __sel.try_select();
-        ::std::mem::drop(__sel);
+        let __res = {
+            let mut __sel = $crate::Select::$ctor();
+            $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
+            __sel.try_select()
+        };
         match __res {
             ::std::result::Result::Ok(__op) => {
                 $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
@@ -158,10 +162,11 @@ macro_rules! __select_internal {
         }
     }};
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] [($t:expr) ($default:expr)]) => {{
-        let mut __sel = $crate::Select::$ctor();
-        $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
-        let __res = __sel.select_timeout($t);
-        ::std::mem::drop(__sel);
+        let __res = {
+            let mut __sel = $crate::Select::$ctor();
+            $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
+            __sel.select_timeout($t)
+        };
         match __res {
             ::std::result::Result::Ok(__op) => {
                 $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])

@@ -15,7 +15,10 @@
 //! flavor and why no operation is lost or done twice.
 
 mod case;
+mod erased;
+mod list;
 mod macros;
+mod stored;
 
 use std::cell::Cell;
 use std::fmt;
@@ -27,11 +30,16 @@ use crate::context::{Context, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
 use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
+use self::list::CaseList;
+use self::stored::StoredCase;
 use crate::hchan::HeldLock;
 
 /// The longest a select sleeps before looking again at a case its channel
 /// cannot wake (see `Wait::Poll`).
 const MAX_POLL: Duration = Duration::from_millis(1);
+
+/// Up to this many cases, a select keeps its poll order on the stack.
+const SMALL_SELECT: usize = 8;
 
 /// A select over a set of send and receive operations, as
 /// crossbeam-channel's `Select`.
@@ -81,16 +89,19 @@ const MAX_POLL: Duration = Duration::from_millis(1);
 /// got.sort();
 /// assert_eq!(got, [10, 20]);
 /// ```
+// `repr(C)` keeps the fields `new` sets before the inline room of `cases`
+// (see `CaseList`).
+#[repr(C)]
 pub struct Select<'a> {
-    cases: Vec<(usize, Box<dyn Case<'a> + 'a>)>,
     biased: bool,
     next_index: usize,
+    cases: CaseList<'a>,
 }
 
 impl<'a> Select<'a> {
     /// An empty select that picks among ready operations at random.
     pub fn new() -> Select<'a> {
-        Select { cases: Vec::new(), biased: false, next_index: 0 }
+        Select { cases: CaseList::new(), biased: false, next_index: 0 }
     }
 
     /// An empty select that picks the first added of the ready operations.
@@ -98,10 +109,11 @@ impl<'a> Select<'a> {
         Select { biased: true, ..Select::new() }
     }
 
-    fn add(&mut self, case: Box<dyn Case<'a> + 'a>) -> usize {
+    #[inline]
+    fn add<C: Case<'a> + 'a>(&mut self, case: C) -> usize {
         let index = self.next_index;
         self.next_index += 1;
-        self.cases.push((index, case));
+        self.cases.push(index, case);
         index
     }
 
@@ -111,20 +123,20 @@ impl<'a> Select<'a> {
     /// threads, as crossbeam-channel's is (a channel of a non-`Send` type is
     /// confined to one thread anyway).
     pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
-        self.add(Box::new(ReadySendCase::new(s)))
+        self.add(ReadySendCase::new(s))
     }
 
     /// Adds a receive operation; returns its index. `T: Send` as for
     /// [`send`](Select::send).
     pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.add(Box::new(RecvCase::new(r)))
+        self.add(RecvCase::new(r))
     }
 
     /// Adds a send of `msg` that the select completes itself (what
     /// `select!` uses). Not part of the stable API.
     #[doc(hidden)]
     pub fn __send_value<T: Send>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
-        self.add(Box::new(SendCase::new(s, msg)))
+        self.add(SendCase::new(s, msg))
     }
 
     /// Removes the operation with `index`.
@@ -201,30 +213,60 @@ impl<'a> Select<'a> {
     /// The select loop; returns the position of the case that went.
     #[track_caller]
     fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
-        let mut order: Vec<usize> = (0..self.cases.len()).collect();
-        if !self.biased {
-            shuffle(&mut order);
+        // Go's `pollorder`: on the stack for the usual few cases, so that a
+        // select that goes at once allocates nothing for it.
+        let n = self.cases.len();
+        let mut on_stack: [usize; SMALL_SELECT] = std::array::from_fn(|pos| pos);
+        let mut on_heap = Vec::new();
+        let order: &mut [usize] = if n <= SMALL_SELECT {
+            &mut on_stack[..n]
+        } else {
+            on_heap.extend(0..n);
+            &mut on_heap
+        };
+        // The fast path: one try of every case; most selects over buffered
+        // channels end here. Unbiased, the order is shuffled as it is tried
+        // (Fisher-Yates front to back: step `k` swaps a case drawn from the
+        // untried `order[k..]` into place), which is a uniform shuffle like
+        // Go's, but draws only once when the first case tried goes.
+        let mut rng = (!self.biased && n > 1).then(PollRng::load);
+        for k in 0..n {
+            if let Some(rng) = &mut rng {
+                order.swap(k, k + rng.below(n - k));
+            }
+            let pos = order[k];
+            if try_case(&mut *self.cases[pos].1, mode) {
+                if let Some(rng) = rng {
+                    rng.store();
+                }
+                return Some(pos);
+            }
         }
-        let mut first: Option<usize> = None;
+        if let Some(rng) = rng {
+            rng.store();
+        }
+        let order: &[usize] = order;
+        if let Until::Now = until {
+            return None;
+        }
+        self.wait_rounds(order, until, mode, std::panic::Location::caller())
+    }
+
+    /// The rest of the select loop, after a first try of every case found
+    /// none that could go: waiting rounds until one goes or the deadline
+    /// passes. Out of line, so that the fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn wait_rounds(
+        &mut self,
+        order: &[usize],
+        until: Until,
+        mode: Mode,
+        at: &'static std::panic::Location<'static>,
+    ) -> Option<usize> {
         let mut poll = Duration::from_micros(20);
         let mut stale_rounds = 0u32;
         loop {
-            // Try every case, the one that woke us first.
-            for pos in first.into_iter().chain(order.iter().copied().filter(|&p| Some(p) != first)) {
-                let case = &mut self.cases[pos].1;
-                let went = match mode {
-                    Mode::Complete => case.try_complete(),
-                    Mode::Observe => case.is_ready(),
-                };
-                if went {
-                    if mode == Mode::Observe && first == Some(pos) {
-                        // We only observed the change our wake-up announced;
-                        // another waiter may be the one to act on it.
-                        case.forward_wakeup();
-                    }
-                    return Some(pos);
-                }
-            }
             let deadline = match until {
                 Until::Now => return None,
                 Until::Deadline(d) if Instant::now() >= d => return None,
@@ -232,12 +274,11 @@ impl<'a> Select<'a> {
                 Until::Forever => None,
             };
             let cases = &mut self.cases;
-            let at = std::panic::Location::caller();
-            let round = Context::with(|cx| park_on_cases(cases, &order, cx, deadline, mode, &mut poll, at));
+            let round = Context::with(|cx| park_on_cases(cases, order, cx, deadline, mode, &mut poll, at));
             if let Some(pos) = round.won {
                 return Some(pos);
             }
-            first = round.woke;
+            let first = round.woke;
             // A case looked ready while listing but was gone when tried: a
             // peer that already won elsewhere is still listed (it unlists
             // itself as soon as it runs). Let it run rather than spin.
@@ -249,7 +290,28 @@ impl<'a> Select<'a> {
             } else {
                 stale_rounds = 0;
             }
+            // Try every case, the one that woke us first.
+            for pos in first.into_iter().chain(order.iter().copied().filter(|&p| Some(p) != first)) {
+                let case = &mut *self.cases[pos].1;
+                if try_case(case, mode) {
+                    if mode == Mode::Observe && first == Some(pos) {
+                        // We only observed the change our wake-up announced;
+                        // another waiter may be the one to act on it.
+                        case.forward_wakeup();
+                    }
+                    return Some(pos);
+                }
+            }
         }
+    }
+}
+
+/// Completes (`Complete`) or checks (`Observe`) one case: whether it went.
+#[inline]
+fn try_case(case: &mut dyn Case<'_>, mode: Mode) -> bool {
+    match mode {
+        Mode::Complete => case.try_complete(),
+        Mode::Observe => case.is_ready(),
     }
 }
 
@@ -273,7 +335,7 @@ struct Round {
 
 /// One waiting round: lists every case, parks, unlists every case.
 fn park_on_cases<'a>(
-    cases: &mut [(usize, Box<dyn Case<'a> + 'a>)],
+    cases: &mut [(usize, StoredCase<'a>)],
     order: &[usize],
     cx: &Context,
     deadline: Option<Instant>,
@@ -293,9 +355,9 @@ fn park_on_cases<'a>(
     // channels locked (empty for any other select: each case locks alone).
     let mut held = lock_all_hchans(cases, mode);
     for &pos in order {
-        let case = &mut cases[pos].1;
+        let case: &mut (dyn Case<'a> + 'a) = &mut *cases[pos].1;
         let oper = case.oper();
-        match case.register(held_for(&mut held, &**case), oper, cx, mode) {
+        match case.register(held_for(&mut held, case), oper, cx, mode) {
             Wait::Listed => listed.push((pos, oper)),
             Wait::Poll => polling = true,
             Wait::Nothing => {}
@@ -345,8 +407,8 @@ fn park_on_cases<'a>(
     let mut held = if listed.is_empty() { Vec::new() } else { lock_all_hchans(cases, mode) };
     for (pos, oper) in listed {
         let selected = sel == Selected::Operation(oper);
-        let case = &mut cases[pos].1;
-        if case.unregister(held_for(&mut held, &**case), oper, selected) {
+        let case: &mut (dyn Case<'a> + 'a) = &mut *cases[pos].1;
+        if case.unregister(held_for(&mut held, case), oper, selected) {
             won = Some(pos);
         } else if selected {
             woke = Some(pos);
@@ -377,7 +439,7 @@ fn park_on_cases<'a>(
 /// channel's lock, taken in address order (Go's `lockorder`) so that two
 /// such selects never deadlock. Empty for any other select, whose cases
 /// lock their channels one at a time.
-fn lock_all_hchans<'a>(cases: &[(usize, Box<dyn Case<'a> + 'a>)], mode: Mode) -> Vec<Box<dyn HeldLock + 'a>> {
+fn lock_all_hchans<'a>(cases: &[(usize, StoredCase<'a>)], mode: Mode) -> Vec<Box<dyn HeldLock + 'a>> {
     if mode != Mode::Complete {
         return Vec::new();
     }
@@ -402,21 +464,38 @@ fn held_for<'g, 'a>(
     held.iter_mut().find(|h| h.chan() == chan).map(|h| &mut **h)
 }
 
-/// Shuffles `order` (Fisher-Yates) with a per-thread xorshift generator,
-/// as Go's `selectgo` shuffles its `pollorder` with `cheaprand`.
-fn shuffle(order: &mut [usize]) {
-    thread_local! {
-        static RNG: Cell<u64> = Cell::new(seed());
+/// The generator of the poll order: a per-thread xorshift, as Go's
+/// `selectgo` shuffles its `pollorder` with `cheaprand`.
+struct PollRng(u64);
+
+thread_local! {
+    // Seeded on first use: 0 is never a state of the generator.
+    static POLL_RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+impl PollRng {
+    fn load() -> PollRng {
+        match POLL_RNG.try_with(|rng| rng.get()) {
+            Ok(x) if x != 0 => PollRng(x),
+            _ => PollRng(seed()),
+        }
     }
-    let mut x = RNG.try_with(|rng| rng.get()).unwrap_or_else(|_| seed());
-    for i in (1..order.len()).rev() {
+
+    /// A draw in `0..n`, `n >= 1`, from the high 32 bits by multiplication,
+    /// as Go's `cheaprandn`, instead of a division: the bias is below
+    /// `n / 2^32`, far under anything a select could show.
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let j = (x % (i as u64 + 1)) as usize;
-        order.swap(i, j);
+        self.0 = x;
+        (((x >> 32) * n as u64) >> 32) as usize
     }
-    let _ = RNG.try_with(|rng| rng.set(x));
+
+    fn store(self) {
+        let _ = POLL_RNG.try_with(|rng| rng.set(self.0));
+    }
 }
 
 /// A nonzero seed that differs between threads and runs (std's hasher keys
@@ -453,7 +532,13 @@ impl Default for Select<'_> {
 impl Clone for Select<'_> {
     fn clone(&self) -> Self {
         Select {
-            cases: self.cases.iter().map(|(i, case)| (*i, case.clone_case())).collect(),
+            cases: {
+                let mut cases = CaseList::new();
+                for (i, case) in self.cases.iter() {
+                    case.push_clone(*i, &mut cases);
+                }
+                cases
+            },
             biased: self.biased,
             next_index: self.next_index,
         }
@@ -492,6 +577,7 @@ impl SelectedOperation<'_> {
     ///
     /// # Panics
     /// If `s` is not the sender the operation was added with.
+    #[inline]
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
@@ -511,6 +597,7 @@ impl SelectedOperation<'_> {
     ///
     /// # Panics
     /// If `r` is not the receiver the operation was added with.
+    #[inline]
     pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
         match self.outcome.take() {
             Some(Outcome::Received { chan, result }) if chan == chan_of_receiver(r) => {
@@ -525,6 +612,7 @@ impl SelectedOperation<'_> {
     /// The result of a send that `select!` handed to the select with its
     /// message. Not part of the stable API.
     #[doc(hidden)]
+    #[inline]
     pub fn __sent<T>(mut self, s: &Sender<T>) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::Sent { chan, result }) if chan == chan_of_sender(s) => {
