@@ -25,7 +25,7 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 use racecheck::annotate::SyncClock;
 
-use crate::context::{Context, Operation, Patience, Selected};
+use crate::context::{spinning_can_help, Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::race;
 use crate::sync::atomic::{AtomicUsize, Ordering};
@@ -292,20 +292,31 @@ impl<T> Channel<T> {
     #[track_caller]
     fn send_slow(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         loop {
+            // On one CPU only one sender at a time waits actively; the
+            // others try once and park (see `SyncWaker::start_yielding`).
+            let one_cpu = !spinning_can_help();
+            let active = !one_cpu || self.senders.start_yielding();
             let mut patience = Patience::new();
-            loop {
+            let claim = loop {
                 match self.claim_send() {
-                    // SAFETY: a fresh successful claim, used once.
-                    Claim::Slot(tail) => unsafe {
-                        self.write(tail, msg);
-                        return Ok(());
-                    },
-                    Claim::Closed => return Err(SendTimeoutError::Disconnected(msg)),
                     Claim::WouldBlock => {}
+                    claim => break claim,
                 }
-                if deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
-                    break;
+                if !active || deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
+                    break Claim::WouldBlock;
                 }
+            };
+            if one_cpu && active {
+                self.senders.stop_yielding(|| self.can_send());
+            }
+            match claim {
+                // SAFETY: a fresh successful claim, used once.
+                Claim::Slot(tail) => unsafe {
+                    self.write(tail, msg);
+                    return Ok(());
+                },
+                Claim::Closed => return Err(SendTimeoutError::Disconnected(msg)),
+                Claim::WouldBlock => {}
             }
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {
@@ -342,17 +353,27 @@ impl<T> Channel<T> {
     #[track_caller]
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
+            // One active receiver at a time on one CPU, as in `send_slow`.
+            let one_cpu = !spinning_can_help();
+            let active = !one_cpu || self.receivers.start_yielding();
             let mut patience = Patience::new();
-            loop {
+            let claim = loop {
                 match self.claim_recv() {
-                    // SAFETY: a fresh successful claim, used once.
-                    Claim::Slot(head) => return Ok(unsafe { self.read(head) }),
-                    Claim::Closed => return Err(RecvTimeoutError::Disconnected),
                     Claim::WouldBlock => {}
+                    claim => break claim,
                 }
-                if deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
-                    break;
+                if !active || deadline.is_some_and(|d| Instant::now() >= d) || !patience.wait() {
+                    break Claim::WouldBlock;
                 }
+            };
+            if one_cpu && active {
+                self.receivers.stop_yielding(|| self.can_recv());
+            }
+            match claim {
+                // SAFETY: a fresh successful claim, used once.
+                Claim::Slot(head) => return Ok(unsafe { self.read(head) }),
+                Claim::Closed => return Err(RecvTimeoutError::Disconnected),
+                Claim::WouldBlock => {}
             }
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {
