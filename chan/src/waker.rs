@@ -178,7 +178,12 @@ impl SyncWaker {
     /// leaves the CPU to the thread that can answer.
     pub(crate) fn start_yielding(&self) -> bool {
         !self.yielder.load(Ordering::Relaxed)
-            && self.yielder.compare_exchange(false, true, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            && self.yielder.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+    }
+
+    /// Whether someone is parked here (a hint: it may change at once).
+    pub(crate) fn has_waiters(&self) -> bool {
+        !self.is_empty.load(Ordering::Relaxed)
     }
 
     /// Ends the active wait begun by a successful
@@ -192,8 +197,12 @@ impl SyncWaker {
     /// two fences one comes first in their total order: either `ready`
     /// sees the change, or the notifier sees the flag clear and wakes a
     /// parked waiter itself.
+    ///
+    /// The flag passes with Release/Acquire, so whatever the last active
+    /// waiter did (the ring's sender withdrawing its offer) happens before
+    /// the next one starts.
     pub(crate) fn stop_yielding(&self, ready: impl FnOnce() -> bool) {
-        self.yielder.store(false, Ordering::Relaxed);
+        self.yielder.store(false, Ordering::Release);
         fence(Ordering::SeqCst);
         if !self.is_empty.load(Ordering::Relaxed) && ready() {
             self.wake_one();
