@@ -1,7 +1,8 @@
-//! The hand-off cases that oversubscription decides: `spsc`, `mpsc` and
-//! `mpmc` on `bounded(0)` and `bounded(1)`, for this crate's default
-//! flavor, kanal and crossbeam-channel, interleaved round by round so that
-//! all three see the same machine noise.
+//! The hand-off cases that oversubscription decides: `spsc`, `mpsc`,
+//! `mpmc`, `select_rx` and `select_both` on `bounded(0)` and `bounded(1)`,
+//! for this crate's default flavor, kanal (no select) and
+//! crossbeam-channel, interleaved round by round so that all three see the
+//! same machine noise.
 //!
 //! `cargo bench --bench oversub` prints, per case, the median and the best
 //! of `OVERSUB_ROUNDS` rounds (default 5) of `OVERSUB_MESSAGES` messages
@@ -34,7 +35,7 @@ fn main() {
     ];
     println!("| case | library | median ns/msg | best ns/msg |");
     println!("| --- | --- | ---: | ---: |");
-    for scenario in [Scenario::Spsc, Scenario::Mpsc, Scenario::Mpmc] {
+    for scenario in [Scenario::Spsc, Scenario::Mpsc, Scenario::Mpmc, Scenario::SelectRx, Scenario::SelectBoth] {
         for cap in [Some(0), Some(1)] {
             let case = format!("{}/{}", scenario_name(scenario), cap_name(cap));
             let chosen: Vec<_> =
