@@ -47,15 +47,17 @@ struct Slot<T> {
 struct Offer<T> {
     msg: UnsafeCell<Option<T>>,
     /// [`POSTED`] until a receiver that took the offer has sent the message
-    /// ([`SENT`]) or given it back ([`RETURNED`]).
+    /// ([`SENT`]) or given it back ([`RETURNED`]); [`WAITING`] while the
+    /// sender waits parked for that.
     state: AtomicUsize,
-    /// The sender, which the receiver unparks after settling the offer.
+    /// The sender, which the receiver unparks if it found it [`WAITING`].
     sender: Thread,
 }
 
 const POSTED: usize = 0;
 const SENT: usize = 1;
 const RETURNED: usize = 2;
+const WAITING: usize = 3;
 
 /// The outcome of trying to claim a slot.
 enum Claim {
@@ -296,19 +298,27 @@ impl<T> Channel<T> {
             // SAFETY: a fresh successful claim, used once.
             Claim::Slot(tail) => unsafe {
                 self.write(tail, msg);
-                let sender = offer.sender.clone();
-                // Release: the sender may return, and free the offer, once
-                // it sees this; we do not touch the offer after it.
-                offer.state.store(SENT, Ordering::Release);
-                sender.unpark();
+                Self::settle(offer, SENT);
             },
             _ => {
                 // SAFETY: as above.
                 offer.msg.with_mut(|p| unsafe { *p = Some(msg) });
-                let sender = offer.sender.clone();
-                offer.state.store(RETURNED, Ordering::Release);
-                sender.unpark();
+                Self::settle(offer, RETURNED);
             }
+        }
+    }
+
+    /// Gives a taken offer back to its sender with `outcome`, and unparks
+    /// the sender if it parked waiting for that.
+    fn settle(offer: &Offer<T>, outcome: usize) {
+        // Cloned first: once the swap below is done the sender may return
+        // and free the offer, so we do not touch it after.
+        let sender = offer.sender.clone();
+        // Release: the sender sees the message sent, or back in the cell.
+        // A swap, like the sender's CAS to WAITING: one of the two comes
+        // first, so either the sender does not park or we unpark it.
+        if offer.state.swap(outcome, Ordering::Release) == WAITING {
+            sender.unpark();
         }
     }
 
@@ -335,16 +345,23 @@ impl<T> Channel<T> {
             // wait until it has sent the message or given it back.
             if self.offer.compare_exchange(ptr, std::ptr::null_mut(), Ordering::Acquire, Ordering::Relaxed).is_err() {
                 // Rare (a receiver holds the offer for one claim and one
-                // write) and short; parking rather than spinning gives loom
+                // write) and short. Parking rather than spinning gives loom
                 // the edge from the receiver's unpark, without which it
-                // explores a spin that never sees the store. An early or
-                // stray unpark only loops.
-                loop {
-                    match offer.state.load(Ordering::Acquire) {
-                        SENT => return None,
-                        RETURNED => break,
-                        _ => crate::sync::thread::park(),
-                    }
+                // explores a spin that never sees the store; WAITING tells
+                // the receiver to unpark us, so that no unpark is left over
+                // for a later park of this thread when we did not park.
+                match offer.state.compare_exchange(POSTED, WAITING, Ordering::Acquire, Ordering::Acquire) {
+                    Err(SENT) => return None,
+                    Err(_) => {} // RETURNED
+                    Ok(_) => loop {
+                        thread::park();
+                        // A wake-up before the receiver settled only loops.
+                        match offer.state.load(Ordering::Acquire) {
+                            SENT => return None,
+                            RETURNED => break,
+                            _ => {}
+                        }
+                    },
                 }
             }
             // SAFETY: the offer is withdrawn or given back: no receiver can
