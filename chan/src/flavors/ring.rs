@@ -84,10 +84,10 @@ pub(crate) struct Channel<T> {
     senders: SyncWaker,
     receivers: SyncWaker,
     /// One CPU only: the active sender's [`Offer`], or null. Only the
-    /// active sender (one at a time, `SyncWaker::start_yielding`) stores a
+    /// active sender (one at a time, `SyncWaker::start_yielding`) puts a
     /// pointer here, and it takes it back, or sees the offer settled, before
     /// it returns; a receiver that swaps it out owns the offer until it
-    /// stores `SENT` or `RETURNED`.
+    /// settles it (`SENT` or `RETURNED`).
     offer: AtomicPtr<Offer<T>>,
 }
 
@@ -281,15 +281,15 @@ impl<T> Channel<T> {
     #[cold]
     #[inline(never)]
     fn send_offered(&self) {
-        // Acquire: pairs with the sender's Release store of the pointer,
-        // after it wrote the message into the offer.
+        // Acquire: pairs with the sender's Release swap that posted the
+        // pointer, after it wrote the message into the offer.
         let ptr = self.offer.swap(std::ptr::null_mut(), Ordering::Acquire);
         if ptr.is_null() {
             return;
         }
         // SAFETY: a posted offer lives until its sender sees it settled, and
-        // having swapped it out we own it until we store SENT or RETURNED
-        // (the sender's withdrawal CAS fails and it waits for that store).
+        // having swapped it out we own it until we settle it (the sender's
+        // withdrawal CAS fails, and it waits for SENT or RETURNED).
         let offer = unsafe { &*ptr };
         // SAFETY: we own the offer (above); the sender does not touch the
         // cell until it sees RETURNED.
