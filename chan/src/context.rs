@@ -265,7 +265,10 @@ impl Context {
 /// (the scheduler runs whoever is ready, and an idle core returns at once).
 /// So: spin up to [`SPIN_STEPS`] doublings (about 1-3 µs; skipped when the
 /// process may use only one CPU), then yield until [`YIELD_BUDGET`] has
-/// passed since the first yield, then give up (park).
+/// passed since the first yield, then give up (park). On one CPU a ring
+/// lets only one thread per side be patient at a time (see
+/// [`crate::waker::SyncWaker::start_yielding`]): yields among several
+/// waiters of one side would mostly hand the CPU to each other.
 pub(crate) struct Patience {
     step: u32,
     #[cfg_attr(loom, allow(dead_code))]
@@ -315,10 +318,20 @@ impl Patience {
 
 /// Whether this process may run on more than one CPU. On one CPU (say,
 /// under `taskset -c 0`) the thread we wait for cannot run while we spin,
-/// so `Patience` goes straight to yielding. Read once; the affinity mask a
-/// process starts with rarely changes.
+/// so `Patience` goes straight to yielding, and only one thread per side of
+/// a ring waits actively (see [`crate::waker::SyncWaker::start_yielding`]).
+/// Read once; the affinity mask a process starts with rarely changes.
+///
+/// Under loom it is false, so the models check the one-CPU protocol, which
+/// is the one with more steps.
+#[cfg(loom)]
+pub(crate) fn spinning_can_help() -> bool {
+    false
+}
+
+/// See the loom version above.
 #[cfg(not(loom))]
-fn spinning_can_help() -> bool {
+pub(crate) fn spinning_can_help() -> bool {
     use std::sync::atomic::AtomicU8;
     static CPUS: AtomicU8 = AtomicU8::new(0); // 0: not yet known, 1: one, 2: several
     match CPUS.load(std::sync::atomic::Ordering::Relaxed) {

@@ -21,7 +21,7 @@
 //! fence ([`SyncWaker::notify_after_seqcst_change`]).
 
 use crate::context::{current_thread_id, Context, Operation, Selected};
-use crate::sync::atomic::{fence, AtomicBool, Ordering};
+use crate::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::sync::Mutex;
 
 /// One waiting operation.
@@ -136,15 +136,77 @@ impl Waker {
 }
 
 /// A [`Waker`] with its own lock and a lock-free "anyone waiting?" flag.
+///
+/// When the process may use only one CPU it also keeps track of the one
+/// thread of its side that waits *actively* (yielding the CPU and retrying,
+/// see [`SyncWaker::start_yielding`]); a notify then leaves the parked
+/// waiters asleep, a few times in a row at most, since the active one will
+/// take what the notifier made possible.
 #[derive(Debug)]
 pub(crate) struct SyncWaker {
     inner: Mutex<Waker>,
     is_empty: AtomicBool,
+    /// A thread of this side is in its active wait (one CPU only).
+    yielder: AtomicBool,
+    /// Notifies in a row that left the parked waiters to the active one.
+    skipped: AtomicUsize,
 }
+
+/// How many notifies in a row may leave the parked waiters asleep because
+/// a thread waits actively. Past it one is woken anyway, so a parked thread
+/// is not starved by an active one that keeps winning.
+const SKIP_LIMIT: usize = 32;
 
 impl SyncWaker {
     pub(crate) fn new() -> Self {
-        SyncWaker { inner: Mutex::new(Waker::new()), is_empty: AtomicBool::new(true) }
+        SyncWaker {
+            inner: Mutex::new(Waker::new()),
+            is_empty: AtomicBool::new(true),
+            yielder: AtomicBool::new(false),
+            skipped: AtomicUsize::new(0),
+        }
+    }
+
+    /// One CPU: makes the caller this side's active waiter, unless another
+    /// thread already is (false: the caller should park at once).
+    ///
+    /// With one CPU a waiter that yields hands the CPU to whichever thread
+    /// the scheduler picks; with several waiters of one side (four senders
+    /// on a full ring) that is mostly another waiter that cannot proceed
+    /// either, and each message then costs a round of useless switches and
+    /// a park and an unpark. One active waiter per side, the others parked,
+    /// leaves the CPU to the thread that can answer.
+    pub(crate) fn start_yielding(&self) -> bool {
+        !self.yielder.load(Ordering::Relaxed)
+            && self.yielder.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+    }
+
+    /// Whether someone is parked here (a hint: it may change at once).
+    pub(crate) fn has_waiters(&self) -> bool {
+        !self.is_empty.load(Ordering::Relaxed)
+    }
+
+    /// Ends the active wait begun by a successful
+    /// [`start_yielding`](Self::start_yielding). `ready` says whether one
+    /// more operation of this side could proceed now; if it could and
+    /// someone is parked, one of them is woken, since a notifier may have
+    /// left them asleep for us (see `notify_slow`).
+    ///
+    /// No wake-up is lost: we clear the flag, fence, then call `ready`; a
+    /// notifier changes the channel, fences, then reads the flag. Of the
+    /// two fences one comes first in their total order: either `ready`
+    /// sees the change, or the notifier sees the flag clear and wakes a
+    /// parked waiter itself.
+    ///
+    /// The flag passes with Release/Acquire, so whatever the last active
+    /// waiter did (the ring's sender withdrawing its offer) happens before
+    /// the next one starts.
+    pub(crate) fn stop_yielding(&self, ready: impl FnOnce() -> bool) {
+        self.yielder.store(false, Ordering::Release);
+        fence(Ordering::SeqCst);
+        if !self.is_empty.load(Ordering::Relaxed) && ready() {
+            self.wake_one();
+        }
     }
 
     /// Registers a waiting operation, then fences so that the caller's
@@ -206,6 +268,17 @@ impl SyncWaker {
 
     #[cold]
     fn notify_slow(&self) {
+        // Read after the caller's fence (or, for a list send, after its
+        // `SeqCst` claim; but list wakers never have an active waiter).
+        if self.yielder.load(Ordering::Relaxed) && self.skipped.fetch_add(1, Ordering::Relaxed) < SKIP_LIMIT {
+            return;
+        }
+        self.wake_one();
+    }
+
+    /// Selects and wakes the oldest parked waiter, if any.
+    fn wake_one(&self) {
+        self.skipped.store(0, Ordering::Relaxed);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let entry = inner.try_select();
         self.is_empty.store(inner.is_empty(), Ordering::Relaxed);
