@@ -106,6 +106,38 @@ fn timeouts() {
     assert!(r.recv_timeout(Duration::from_millis(20)).is_err());
 }
 
+/// `Select::send` reservations beside plain senders (some of them active
+/// waiters offering their message): every message arrives once.
+fn selecting_and_plain_senders() {
+    const PER: u64 = 3_000;
+    let (s, r) = chan::bounded::<u64>(1);
+    let selecting: Vec<_> = (0..2u64)
+        .map(|id| {
+            let s = s.clone();
+            thread::spawn(move || {
+                for i in 0..PER {
+                    let mut sel = chan::Select::new();
+                    sel.send(&s);
+                    sel.select().send(&s, id * PER + i).unwrap();
+                }
+            })
+        })
+        .collect();
+    let plain: Vec<_> = (2..4u64)
+        .map(|id| {
+            let s = s.clone();
+            thread::spawn(move || (0..PER).for_each(|i| s.send(id * PER + i).unwrap()))
+        })
+        .collect();
+    drop(s);
+    let mut got: Vec<u64> = r.iter().collect();
+    for t in selecting.into_iter().chain(plain) {
+        t.join().unwrap();
+    }
+    got.sort_unstable();
+    assert_eq!(got, (0..4 * PER).collect::<Vec<_>>());
+}
+
 fn main() {
     let pinned = pin_to_one_cpu();
     println!("one_cpu: pinned to one CPU: {pinned}");
@@ -116,5 +148,6 @@ fn main() {
     }
     receiver_leaves_while_sender_waits();
     timeouts();
+    selecting_and_plain_senders();
     println!("one_cpu: ok");
 }
