@@ -60,7 +60,9 @@ impl Child {
     fn line_of(&self, key: &str) -> u32 {
         self.stdout
             .lines()
-            .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
+            // libtest may print `test child_racy_program ... ` on the same
+            // line, before the child's first line: look anywhere in it.
+            .find_map(|l| l.split_once(key)?.1.split_whitespace().next()?.parse().ok())
             .unwrap_or_else(|| panic!("{key} missing from the child's stdout:\n{}", self.stdout))
     }
 }
