@@ -10,7 +10,7 @@
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::err::{RecvTimeoutError, TryRecvError};
 use crate::sync::atomic::{AtomicBool, Ordering};
 
 pub(crate) struct Channel<T> {
@@ -63,22 +63,7 @@ impl<T> Channel<T> {
         }
     }
 
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        Err(TrySendError::Disconnected(msg))
-    }
-
-    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        Err(SendTimeoutError::Disconnected(msg))
-    }
-
-    /// Timer channels are never closed.
-    pub(crate) fn close(&self) -> bool {
-        false
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        false
-    }
+    receive_only!();
 
     pub(crate) fn len(&self) -> usize {
         usize::from(!self.received.load(Ordering::SeqCst) && Instant::now() >= self.delivery_time)

@@ -3,6 +3,35 @@
 //! `len`, ...), dispatched from `channel.rs`; plus the receive-only timer
 //! flavors behind `after`, `at`, `tick` and `never`.
 
+/// The sending half of a receive-only flavor (`at`, `tick`, `never`).
+/// `channel.rs` dispatches every operation to every flavor, but no `Sender`
+/// of these is ever made, so a send fails as disconnected and gives the
+/// message back; they are never closed.
+macro_rules! receive_only {
+    () => {
+        pub(crate) fn try_send(&self, msg: T) -> Result<(), $crate::err::TrySendError<T>> {
+            Err($crate::err::TrySendError::Disconnected(msg))
+        }
+
+        pub(crate) fn send(
+            &self,
+            msg: T,
+            _deadline: Option<std::time::Instant>,
+        ) -> Result<(), $crate::err::SendTimeoutError<T>> {
+            Err($crate::err::SendTimeoutError::Disconnected(msg))
+        }
+
+        /// Timer channels are never closed.
+        pub(crate) fn close(&self) -> bool {
+            false
+        }
+
+        pub(crate) fn is_closed(&self) -> bool {
+            false
+        }
+    };
+}
+
 pub(crate) mod at;
 pub(crate) mod list;
 pub(crate) mod never;

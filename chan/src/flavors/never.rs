@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::err::{RecvTimeoutError, TryRecvError};
 use crate::flavors::at::sleep_until_deadline;
 
 pub(crate) struct Channel<T> {
@@ -29,19 +29,5 @@ impl<T> Channel<T> {
         Err(RecvTimeoutError::Timeout)
     }
 
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        Err(TrySendError::Disconnected(msg))
-    }
-
-    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        Err(SendTimeoutError::Disconnected(msg))
-    }
-
-    pub(crate) fn close(&self) -> bool {
-        false
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        false
-    }
+    receive_only!();
 }

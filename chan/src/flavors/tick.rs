@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::err::{RecvTimeoutError, TryRecvError};
 use crate::flavors::at::sleep_until;
 use crate::sync::Mutex;
 
@@ -74,21 +74,7 @@ impl<T> Channel<T> {
         Some(self.next_due())
     }
 
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        Err(TrySendError::Disconnected(msg))
-    }
-
-    pub(crate) fn send(&self, msg: T, _deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        Err(SendTimeoutError::Disconnected(msg))
-    }
-
-    pub(crate) fn close(&self) -> bool {
-        false
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        false
-    }
+    receive_only!();
 
     pub(crate) fn len(&self) -> usize {
         usize::from(Instant::now() >= self.next_due())
