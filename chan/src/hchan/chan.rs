@@ -268,20 +268,7 @@ impl<T> HChan<T> {
             // Go's `gopark(chanparkcommit)`: unlock only once queued, so the
             // next thread to take the lock finds us.
             drop(c);
-            let _blocked = race::blocking(deadline, "chan send", at);
-            let wait = trace::parking(|| trace::Park {
-                id: self.id() as usize,
-                op: "send",
-                flavor: "hchan",
-                capacity: self.dataqsiz,
-                len: self.qcount.load(Ordering::Relaxed),
-            });
-            let sel = cx.wait_until(deadline, true);
-            if let Selected::Operation(_) = sel {
-                cx.acquire_handoff();
-            }
-            // `success` is only ours to read once a peer selected us.
-            trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
+            let sel = self.gopark(cx, &mysg, deadline, "send", "chan send", at);
             self.after_park(&mysg, sel, |c| &mut c.sendq).map_err(|fail| {
                 // SAFETY: we were not completed by a peer (or closechan left
                 // our slot alone), and no peer can reach the slot any more.
@@ -360,20 +347,7 @@ impl<T> HChan<T> {
             unsafe { c.recvq.enqueue(&mysg) };
             c.send_watchers.notify_watchers();
             drop(c);
-            let _blocked = race::blocking(deadline, "chan receive", at);
-            let wait = trace::parking(|| trace::Park {
-                id: self.id() as usize,
-                op: "recv",
-                flavor: "hchan",
-                capacity: self.dataqsiz,
-                len: self.qcount.load(Ordering::Relaxed),
-            });
-            let sel = cx.wait_until(deadline, true);
-            if let Selected::Operation(_) = sel {
-                cx.acquire_handoff();
-            }
-            // `success` is only ours to read once a peer selected us.
-            trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
+            let sel = self.gopark(cx, &mysg, deadline, "recv", "chan receive", at);
             self.after_park(&mysg, sel, |c| &mut c.recvq).map(|()| {
                 // SAFETY: the sender that selected us wrote the slot before
                 // its CAS, which our wait observed (Acquire); it will not
@@ -417,6 +391,36 @@ impl<T> HChan<T> {
                 unreachable!("hchan selects its waiters only with their operation; wait_until returned {sel:?}")
             }
         }
+    }
+
+    /// Go's `gopark` for a queued sudog, with the lock already released:
+    /// waits until a peer selects `cx`, the channel closes, or `deadline`
+    /// passes, with the deadlock report's and the tracing events' view of
+    /// the wait, and the racecheck hand-off edge of a completed operation.
+    fn gopark(
+        &self,
+        cx: &Context,
+        mysg: &Sudog<T>,
+        deadline: Option<Instant>,
+        op: &'static str,
+        reason: &'static str,
+        at: &'static std::panic::Location<'static>,
+    ) -> Selected {
+        let _blocked = race::blocking(deadline, reason, at);
+        let wait = trace::parking(|| trace::Park {
+            id: self.id() as usize,
+            op,
+            flavor: "hchan",
+            capacity: self.dataqsiz,
+            len: self.qcount.load(Ordering::Relaxed),
+        });
+        let sel = cx.wait_until(deadline, true);
+        if let Selected::Operation(_) = sel {
+            cx.acquire_handoff();
+        }
+        // `success` is only ours to read once a peer selected us.
+        trace::woke(wait, trace::outcome_of_handoff(sel, matches!(sel, Selected::Operation(_)) && mysg.success()));
+        sel
     }
 
     /// Go's `closechan`: marks the channel closed and wakes every parked
