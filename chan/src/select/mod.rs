@@ -394,13 +394,6 @@ fn park_on_cases<'a>(
     });
     let sel = cx.wait_until(wake_at, true);
     drop(blocked);
-    if let Selected::Operation(_) = sel {
-        // racecheck: take in the past of the peer that selected us (it
-        // synchronized with our context before its CAS); a notification
-        // from a ring or list channel adds nothing here, and the retry that
-        // follows gets that edge from the slot itself.
-        cx.acquire_handoff();
-    }
     let mut won = None;
     let mut woke = None;
     // Go's pass 3, again under all the locks for an hchan-only select.
@@ -416,9 +409,13 @@ fn park_on_cases<'a>(
     }
     drop(held);
     if won.is_some() {
-        // racecheck: a rendezvous message reserved by a `Select::send` comes
-        // after the selection, and its sender synchronized with our context
-        // then; take that in (acquiring twice only merges the same clock).
+        // racecheck: take in the past of the peer that completed our case.
+        // It synchronized with our context before its CAS, or, for a
+        // rendezvous message reserved by a `Select::send`, just before it
+        // filled the packet, which `unregister` waited for; so this comes
+        // after both. A notification from a ring or list channel completes
+        // nothing (`won` stays empty): the retry that follows gets that
+        // edge from the slot itself.
         cx.acquire_handoff();
     }
     crate::trace::woke(
