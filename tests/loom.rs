@@ -283,17 +283,22 @@ fn ring_reserved_send_reaches_a_blocking_receiver() {
         let (s, r) = chan::bounded::<u32>(1);
         let s2 = s.clone();
         // The receiver hands its handle back, so the channel stays open.
-        let t = spawn(move || (r.recv(), r));
-        let other = spawn(move || s2.try_send(9).is_ok());
+        // loom's own `join` here, not `Task`: this thread never waits on the
+        // channel, so no stray unpark can reach it, and a spinning join
+        // beside a receiver that spins on the unfinished `try_send` (which
+        // it must, see docs/ring.md, section 4) lets loom starve the sender
+        // between two yielding threads without bound.
+        let t = thread::spawn(move || (r.recv(), r));
+        let other = thread::spawn(move || s2.try_send(9).is_ok());
         let mut sel = chan::Select::new();
         sel.send(&s);
         match sel.try_select() {
             Ok(op) => {
                 op.send(&s, 4).unwrap();
-                let other_sent = other.join();
+                let other_sent = other.join().unwrap();
                 // Capacity 1: the receiver takes one of them; the other, if
                 // both went in, is still buffered.
-                let (got, r) = t.join();
+                let (got, r) = t.join().unwrap();
                 let rest = r.try_recv().ok();
                 match got.unwrap() {
                     4 => assert_eq!(rest, other_sent.then_some(9)),
@@ -303,8 +308,8 @@ fn ring_reserved_send_reaches_a_blocking_receiver() {
             }
             Err(_) => {
                 // The try_send took the only slot first.
-                assert!(other.join());
-                assert_eq!(t.join().0, Ok(9));
+                assert!(other.join().unwrap());
+                assert_eq!(t.join().unwrap().0, Ok(9));
             }
         };
     });

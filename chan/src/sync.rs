@@ -21,9 +21,9 @@ pub(crate) use std::sync::{Mutex, MutexGuard};
 /// Thread handles and parking.
 pub(crate) mod thread {
     #[cfg(loom)]
-    pub(crate) use loom::thread::{current, park, Thread};
+    pub(crate) use loom::thread::{current, park, yield_now, Thread};
     #[cfg(not(loom))]
-    pub(crate) use std::thread::{current, park, park_timeout, Thread};
+    pub(crate) use std::thread::{current, park, park_timeout, yield_now, Thread};
 }
 
 /// An `UnsafeCell` with loom's closure-based API, so that under loom every

@@ -196,7 +196,14 @@ impl SyncWaker {
     /// notifier changes the channel, fences, then reads the flag. Of the
     /// two fences one comes first in their total order: either `ready`
     /// sees the change, or the notifier sees the flag clear and wakes a
-    /// parked waiter itself.
+    /// parked waiter itself. A notifier without a fence
+    /// ([`notify_after_seqcst_change`](Self::notify_after_seqcst_change))
+    /// reads the flag with a `SeqCst` load after its `SeqCst` change, and
+    /// `ready` must re-check that change with a `SeqCst` load: if both
+    /// missed, `ready`'s load precedes the change in the total order, the
+    /// change precedes the flag load, and the flag load, reading the flag
+    /// from before our store, precedes our fence, which precedes `ready`'s
+    /// load: a cycle.
     ///
     /// The flag passes with Release/Acquire, so whatever the last active
     /// waiter did (the ring's sender withdrawing its offer) happens before
@@ -239,10 +246,13 @@ impl SyncWaker {
 
     /// [`notify`](Self::notify) for a caller whose state change was a
     /// `SeqCst` read-modify-write that a waiter's re-check reads with a
-    /// `SeqCst` load (the block list's claim of `tail`, which its parked
-    /// receivers re-check). There a `SeqCst` load of the flag does the
+    /// `SeqCst` load (a claim of `tail` by a send, which parked receivers
+    /// re-check; on the ring also a claim of `head` by a receive, which
+    /// parked senders re-check). There a `SeqCst` load of the flag does the
     /// fence's job: on x86 it is a plain load, where the fence is a locked
-    /// instruction on every send.
+    /// instruction on every operation. The re-check must count a claimed,
+    /// unfinished slot as ready (the waiter retries), since the change it
+    /// reads is the claim, not the finished write.
     ///
     /// Why no wake-up is lost: call the waiter's registration `A`, its fence
     /// `F` and its re-check load `R`; the notifier's state change `C` and
@@ -268,9 +278,10 @@ impl SyncWaker {
 
     #[cold]
     fn notify_slow(&self) {
-        // Read after the caller's fence (or, for a list send, after its
-        // `SeqCst` claim; but list wakers never have an active waiter).
-        if self.yielder.load(Ordering::Relaxed) && self.skipped.fetch_add(1, Ordering::Relaxed) < SKIP_LIMIT {
+        // Read after the caller's fence, or after its `SeqCst` claim and
+        // `is_empty` load; SeqCst for the latter, so that it takes part in
+        // the argument of `stop_yielding` the way the fence would.
+        if self.yielder.load(Ordering::SeqCst) && self.skipped.fetch_add(1, Ordering::Relaxed) < SKIP_LIMIT {
             return;
         }
         self.wake_one();

@@ -167,12 +167,13 @@ impl<T> Channel<T> {
                 // sender can claim it now (and `tail` cannot have moved on),
                 // so this is an honest "full".
                 return Claim::WouldBlock;
-            } else if stamp.wrapping_add(self.one_lap) == tail {
+            } else if (stamp & !self.mark_bit).wrapping_add(self.one_lap) == tail {
                 // The previous lap's sender claimed this slot and has not
-                // finished writing it (or a select reserved it and has not
-                // sent yet). `tail` went a whole lap past that claim, so
-                // every slot is taken: full. Waiting for that sender here
-                // would make `try_send` wait on a descheduled peer.
+                // finished writing it (or a select reserved it, stamp
+                // `pos | mark_bit`, and has not sent yet). `tail` went a
+                // whole lap past that claim, so every slot is taken: full.
+                // Waiting for that sender here would make `try_send` wait
+                // on a descheduled peer.
                 return Claim::WouldBlock;
             } else {
                 // Another sender claimed this slot; catch up.
@@ -182,12 +183,27 @@ impl<T> Channel<T> {
         }
     }
 
-    /// Writes `msg` into a slot claimed by `claim_send` and publishes it.
+    /// Writes `msg` into a slot just claimed by `claim_send`, publishes it
+    /// and wakes a parked receiver.
     ///
     /// # Safety
     /// `tail` must come from a successful `claim_send` and be used once.
     #[inline]
     unsafe fn write(&self, tail: usize, msg: T) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.fill(tail, msg) };
+        // The change a parked receiver waits for began with our claim, a
+        // SeqCst CAS of `tail` that its re-check (`can_recv`) reads with a
+        // SeqCst load; so no fence (docs/ring.md, section 4).
+        self.receivers.notify_after_seqcst_change();
+    }
+
+    /// Writes `msg` into a claimed slot and stamps it written; no wake-up.
+    ///
+    /// # Safety
+    /// As for [`write`](Self::write), or a reservation (`select.rs`).
+    #[inline]
+    unsafe fn fill(&self, tail: usize, msg: T) {
         let slot = self.slot(tail);
         // SAFETY: the claim gave this thread the only right to the slot until
         // the stamp below, and the slot is empty (its stamp said so).
@@ -195,7 +211,6 @@ impl<T> Channel<T> {
         race::notify_slot(&self.clocks, tail & (self.mark_bit - 1));
         // Release: the receiver that acquires this stamp sees the message.
         slot.stamp.store(tail + 1, Ordering::Release);
-        self.receivers.notify();
     }
 
     /// Claims the slot at `head` for reading.
@@ -222,7 +237,8 @@ impl<T> Channel<T> {
                 match self.head.compare_exchange_weak(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed) {
                     Ok(_) => {
                         self.slot(head).stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        self.senders.notify();
+                        // Our change was the SeqCst claim of `head` above.
+                        self.senders.notify_after_seqcst_change();
                         head = self.next(head);
                     }
                     Err(current) => {
@@ -230,9 +246,11 @@ impl<T> Channel<T> {
                         backoff.spin();
                     }
                 }
-            } else if stamp == head || (stamp & !self.mark_bit).wrapping_add(self.one_lap) == head + 1 {
-                // Not written in this lap: empty, or a sender is mid-write;
-                // or the previous lap's receiver of this slot is still
+            } else if stamp & !self.mark_bit == head || (stamp & !self.mark_bit).wrapping_add(self.one_lap) == head + 1
+            {
+                // Not written in this lap: empty, or a sender is mid-write,
+                // or a select reserved the slot (stamp `head | mark_bit`)
+                // and has not sent yet; or the previous lap's receiver of this slot is still
                 // reading it (or stepping over its hole), so `head` went a
                 // whole lap past that claim: empty either way. Waiting for
                 // that peer here would make `try_recv` wait on it.
@@ -266,7 +284,9 @@ impl<T> Channel<T> {
         // Release: the sender that claims the slot in the next lap sees that
         // we are done with it.
         slot.stamp.store(head.wrapping_add(self.one_lap), Ordering::Release);
-        self.senders.notify();
+        // As in `write`: our claim of `head` was a SeqCst CAS, which a
+        // parked sender's re-check (`can_send`) reads with a SeqCst load.
+        self.senders.notify_after_seqcst_change();
         // Null unless a sender waits actively on one CPU.
         if !self.offer.load(Ordering::Relaxed).is_null() {
             self.send_offered();
@@ -378,22 +398,42 @@ impl<T> Channel<T> {
         }
     }
 
-    /// Whether a send would not block right now (room, or closed).
+    /// Whether a send may not block now: room, closed, or a receiver that
+    /// has claimed the slot at `tail` and is still reading it. The last is
+    /// why this is conservative (a yes may only cost one more try): a
+    /// parked sender's re-check must count a receiver's claim of `head`,
+    /// since that receiver notifies without a fence (docs/ring.md,
+    /// section 4).
     fn can_send(&self) -> bool {
         let tail = self.tail.load(Ordering::SeqCst);
-        tail & self.mark_bit != 0 || self.slot(tail).stamp.load(Ordering::SeqCst) == tail
-    }
-
-    /// Whether a receive would not block right now (a message, or closed
-    /// and drained).
-    fn can_recv(&self) -> bool {
-        let head = self.head.load(Ordering::SeqCst);
-        // A hole counts: the receive that finds it steps over it and goes on.
-        if self.slot(head).stamp.load(Ordering::SeqCst) & !self.mark_bit == head + 1 {
+        if tail & self.mark_bit != 0 || self.slot(tail).stamp.load(Ordering::SeqCst) == tail {
             return true;
         }
+        // Full means `head` is still a whole lap behind `tail`; if it has
+        // moved on, the slot at `tail` is about to be free (or `tail` moved).
+        self.head.load(Ordering::SeqCst).wrapping_add(self.one_lap) != tail
+    }
+
+    /// Whether a receive may not block now: a message or a hole at `head`,
+    /// closed and drained, or a slot a sender has claimed and is still
+    /// writing (conservative, as `can_send`: that sender notifies without
+    /// a fence, so a parked receiver's re-check must count its claim of
+    /// `tail`). A slot a select reserved counts as not ready: its sender may
+    /// take any time, and notifies with a fence when it fills the slot or
+    /// gives it up, so a receiver may park in front of it.
+    fn can_recv(&self) -> bool {
+        let head = self.head.load(Ordering::SeqCst);
+        let stamp = self.slot(head).stamp.load(Ordering::SeqCst);
+        // A hole counts: the receive that finds it steps over it and goes on.
+        if stamp & !self.mark_bit == head + 1 {
+            return true;
+        }
+        if stamp == head | self.mark_bit {
+            return false;
+        }
+        // Claimed by a sender (`tail` past `head`), or closed and drained.
         let tail = self.tail.load(Ordering::SeqCst);
-        tail & self.mark_bit != 0 && tail & !self.mark_bit == head
+        tail & !self.mark_bit != head || tail & self.mark_bit != 0
     }
 
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
@@ -566,6 +606,13 @@ impl<T> Channel<T> {
             // see it here and do not park.
             if ready() {
                 let _ = cx.try_select(Selected::Aborted);
+                if !spinning_can_help() {
+                    // The peer we would retry for may be mid-operation on
+                    // our only CPU (`ready` counts a claimed slot): let it
+                    // run, since a waiter that is not this side's active
+                    // one retries without yielding.
+                    thread::yield_now();
+                }
             }
             let sel = cx.wait_until(deadline, false);
             match sel {
@@ -643,7 +690,8 @@ impl<T> Drop for Channel<T> {
         // each holds a message unless it is a hole, or a reservation whose
         // `SelectedOperation` was leaked with `mem::forget` and so never
         // written. A written slot's stamp is its position plus one, without
-        // the mark bit, so its index part is `index + 1`.
+        // the mark bit (holes and reservations carry it), so its index part
+        // is `index + 1`.
         let head = self.head.load(Ordering::Relaxed);
         let len = self.len();
         let hix = head & (self.mark_bit - 1);

@@ -284,8 +284,10 @@ impl<'a> Select<'a> {
             // itself as soon as it runs). Let it run rather than spin.
             if round.saw_ready {
                 stale_rounds += 1;
-                if stale_rounds > 2 {
-                    std::thread::yield_now();
+                // Under loom at once: a round that does not yield to the
+                // model's scheduler could repeat forever in its search.
+                if stale_rounds > 2 || cfg!(loom) {
+                    crate::sync::thread::yield_now();
                 }
             } else {
                 stale_rounds = 0;

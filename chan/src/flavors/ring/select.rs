@@ -49,12 +49,20 @@ impl<T> Channel<T> {
 
     /// `Select::send`: claims a slot now for a message that comes later,
     /// so that `SelectedOperation::send` never blocks, as crossbeam-channel
-    /// promises. Until the message is written the slot reads as "being
-    /// written": `try_recv` finds the ring empty there and a blocking
-    /// receiver parks until the write notifies it.
+    /// promises. Until the message is written the slot is stamped
+    /// *reserved* (`tail | mark_bit`): `try_recv` finds the ring empty there
+    /// and a blocking receiver parks until the write notifies it.
     pub(crate) fn reserve_send(&self) -> Reserve {
         match self.claim_send() {
-            Claim::Slot(tail) => Reserve::Slot(tail),
+            Claim::Slot(tail) => {
+                // Mark the slot reserved, so that a receiver waiting for it
+                // parks instead of waiting for the write (`can_recv`): the
+                // message may take any time to come. Until this store the
+                // slot looks like one being written, which a receiver only
+                // retries. Relaxed: it publishes nothing.
+                self.slot(tail).stamp.store(tail | self.mark_bit, Ordering::Relaxed);
+                Reserve::Slot(tail)
+            }
             Claim::WouldBlock => Reserve::Full,
             Claim::Closed => Reserve::Closed,
         }
@@ -67,7 +75,11 @@ impl<T> Channel<T> {
     /// abandoned once.
     pub(crate) unsafe fn send_reserved(&self, tail: usize, msg: T) {
         // SAFETY: a reservation is a successful claim, used once (contract).
-        unsafe { self.write(tail, msg) }
+        unsafe { self.fill(tail, msg) };
+        // With a fence: a receiver may have parked in front of the reserved
+        // slot after our claim, so the claim alone does not order us with
+        // its re-check (the Dekker argument of `waker.rs`).
+        self.receivers.notify();
     }
 
     /// Gives a reserved slot up without a message: stamps it as a *hole*,
@@ -94,13 +106,24 @@ impl<T> Channel<T> {
         self.senders.notify();
     }
 
-    /// Whether a receive would not block now.
+    /// Whether a receive would not block now: a message (or a hole, which
+    /// the receive steps over) at `head`, or closed and drained. Unlike the
+    /// waiters' re-check `can_recv`, a slot still being written does not
+    /// count, so `Select::ready` does not report a receive that would find
+    /// the ring empty.
     pub(crate) fn can_recv_now(&self) -> bool {
-        self.can_recv()
+        let head = self.head.load(Ordering::SeqCst);
+        if self.slot(head).stamp.load(Ordering::SeqCst) & !self.mark_bit == head + 1 {
+            return true;
+        }
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 && tail & !self.mark_bit == head
     }
 
-    /// Whether a send would not block now.
+    /// Whether a send would not block now: a free slot at `tail`, or closed
+    /// (a slot still being read does not count, as in `can_recv_now`).
     pub(crate) fn can_send_now(&self) -> bool {
-        self.can_send()
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 || self.slot(tail).stamp.load(Ordering::SeqCst) == tail
     }
 }
