@@ -421,7 +421,7 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
     }
 
     fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
-        list.push(index, RecvCase::new(self.receiver))
+        list.push_with(index, || RecvCase::new(self.receiver))
     }
 }
 
@@ -686,6 +686,6 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
     }
 
     fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
-        list.push(index, ReadySendCase::new(self.sender))
+        list.push_with(index, || ReadySendCase::new(self.sender))
     }
 }

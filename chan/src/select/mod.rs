@@ -39,7 +39,7 @@ use crate::hchan::HeldLock;
 const MAX_POLL: Duration = Duration::from_millis(1);
 
 /// Up to this many cases, a select keeps its poll order on the stack.
-const SMALL_SELECT: usize = 8;
+const SMALL_SELECT: usize = 32;
 
 /// A select over a set of send and receive operations, as
 /// crossbeam-channel's `Select`.
@@ -110,10 +110,10 @@ impl<'a> Select<'a> {
     }
 
     #[inline]
-    fn add<C: Case<'a> + 'a>(&mut self, case: C) -> usize {
+    fn add<C: Case<'a> + 'a>(&mut self, make: impl FnOnce() -> C) -> usize {
         let index = self.next_index;
         self.next_index += 1;
-        self.cases.push(index, case);
+        self.cases.push_with(index, make);
         index
     }
 
@@ -123,20 +123,20 @@ impl<'a> Select<'a> {
     /// threads, as crossbeam-channel's is (a channel of a non-`Send` type is
     /// confined to one thread anyway).
     pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
-        self.add(ReadySendCase::new(s))
+        self.add(|| ReadySendCase::new(s))
     }
 
     /// Adds a receive operation; returns its index. `T: Send` as for
     /// [`send`](Select::send).
     pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.add(RecvCase::new(r))
+        self.add(|| RecvCase::new(r))
     }
 
     /// Adds a send of `msg` that the select completes itself (what
     /// `select!` uses). Not part of the stable API.
     #[doc(hidden)]
     pub fn __send_value<T: Send>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
-        self.add(SendCase::new(s, msg))
+        self.add(move || SendCase::new(s, msg))
     }
 
     /// Removes the operation with `index`.
@@ -216,10 +216,14 @@ impl<'a> Select<'a> {
         // Go's `pollorder`: on the stack for the usual few cases, so that a
         // select that goes at once allocates nothing for it.
         let n = self.cases.len();
-        let mut on_stack: [usize; SMALL_SELECT] = std::array::from_fn(|pos| pos);
+        let mut on_stack = [0usize; SMALL_SELECT];
         let mut on_heap = Vec::new();
         let order: &mut [usize] = if n <= SMALL_SELECT {
-            &mut on_stack[..n]
+            let order = &mut on_stack[..n];
+            for (pos, slot) in order.iter_mut().enumerate() {
+                *slot = pos;
+            }
+            order
         } else {
             on_heap.extend(0..n);
             &mut on_heap
