@@ -117,7 +117,8 @@ impl<T> Channel<T> {
             cap,
             one_lap,
             mark_bit,
-            senders: SyncWaker::new(),
+            // See `with_skip_limit` for why a quarter of the capacity.
+            senders: SyncWaker::with_skip_limit(cap / 4),
             receivers: SyncWaker::new(),
             offer: AtomicPtr::new(std::ptr::null_mut()),
         }
