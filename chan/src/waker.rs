@@ -104,10 +104,16 @@ impl Waker {
     /// nothing from anyone, so all of them may have it. A watcher whose
     /// select already won elsewhere fails the CAS and is dropped from the
     /// list all the same; it unlists itself anyway when it runs.
+    #[inline]
     pub(crate) fn notify_watchers(&mut self) {
-        if self.selectors.is_empty() {
-            return;
+        // Nobody watches, the usual case, without a call.
+        if !self.selectors.is_empty() {
+            self.notify_watchers_slow();
         }
+    }
+
+    #[inline(never)]
+    fn notify_watchers_slow(&mut self) {
         let me = current_thread_id();
         self.selectors.retain(|entry| {
             if entry.cx.thread_id() == me {

@@ -179,7 +179,19 @@ impl<T> WaitQ<T> {
     ///
     /// Returns `None`, with `local` as it was, when no sudog could be won.
     /// The caller should wake the returned context after unlocking.
-    pub(crate) fn dequeue(&mut self, mut local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
+    #[inline]
+    pub(crate) fn dequeue(&mut self, local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
+        // The empty queue, the usual case of a buffered channel, without a
+        // call.
+        if self.first.is_null() {
+            return None;
+        }
+        self.dequeue_slow(local, success)
+    }
+
+    /// `dequeue` when the queue has a sudog.
+    #[inline(never)]
+    fn dequeue_slow(&mut self, mut local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
         while !self.first.is_null() {
             let sgp = self.unlink_first();
             // SAFETY: just unlinked by us under the lock and not yet
