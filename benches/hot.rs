@@ -1,5 +1,6 @@
-//! Hot-path A/B runs: the default flavor against crossbeam-channel only,
-//! interleaved round by round so that both see the same machine noise.
+//! Hot-path A/B runs: the default flavor against crossbeam-channel (and
+//! `chan::hchan`, named `hchan`, outside the select scenarios),
+//! interleaved round by round so that all see the same machine noise.
 //!
 //! `cargo bench --bench hot` prints, per (scenario, capacity), the median
 //! and the best of `HOT_ROUNDS` rounds (default 7) of `HOT_MESSAGES`
@@ -60,6 +61,7 @@ macro_rules! lib {
 }
 
 lib!(Chan, "chan", chan::bounded, chan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
+lib!(Hchan, "hchan", chan::hchan::bounded, chan::hchan::unbounded, chan::Sender<usize>, chan::Receiver<usize>);
 lib!(
     Crossbeam,
     "crossbeam",
@@ -208,13 +210,14 @@ fn main() {
     let filter = std::env::var("HOT_FILTER").unwrap_or_default();
     let caps = [("bounded(0)", Some(0)), ("bounded(1)", Some(1)), ("bounded(N)", Some(1024)), ("unbounded", None)];
     type Runner = fn(&str, Option<usize>, usize) -> f64;
-    let libs: [(&str, Runner); 2] = [(Chan::NAME, run::<Chan>), (Crossbeam::NAME, run::<Crossbeam>)];
+    let libs: [(&str, Runner); 3] =
+        [(Chan::NAME, run::<Chan>), (Crossbeam::NAME, run::<Crossbeam>), (Hchan::NAME, run::<Hchan>)];
     let select_libs: [(&str, Runner); 2] =
         [(Chan::NAME, run_select::<common::Chan>), (Crossbeam::NAME, run_select::<common::Crossbeam>)];
     println!("| case | library | median ns/msg | best ns/msg |");
     println!("| --- | --- | ---: | ---: |");
     for scenario in ["seq", "spsc", "mpsc", "mpmc", "select_fill", "select_macro", "select_rx", "select_both"] {
-        let libs = if scenario.starts_with("select") { &select_libs } else { &libs };
+        let libs: &[(&str, Runner)] = if scenario.starts_with("select") { &select_libs } else { &libs };
         for (cap_name, cap) in caps {
             // One thread, or one thread filling channels before it drains
             // them, cannot use a rendezvous; the others run a tenth of the
