@@ -251,10 +251,11 @@ impl<T> Channel<T> {
             {
                 // Not written in this lap: empty, or a sender is mid-write,
                 // or a select reserved the slot (stamp `head | mark_bit`)
-                // and has not sent yet; or the previous lap's receiver of this slot is still
-                // reading it (or stepping over its hole), so `head` went a
-                // whole lap past that claim: empty either way. Waiting for
-                // that peer here would make `try_recv` wait on it.
+                // and has not sent yet; or the previous lap's receiver of
+                // this slot is still reading it (or stepping over its
+                // hole), so `head` went a whole lap past that claim: empty
+                // either way. Waiting for that peer here would make
+                // `try_recv` wait on it.
                 let tail = self.tail.load(Ordering::SeqCst);
                 if tail & !self.mark_bit == head && tail & self.mark_bit != 0 {
                     // Closed, and no sender claimed a slot before the close
