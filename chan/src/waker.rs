@@ -330,11 +330,56 @@ impl SyncWaker {
 }
 
 impl Waker {
-    /// Whether a thread other than the caller waits here. A select asks this
-    /// before listing itself: its own entries on the opposite list cannot be
-    /// its partner, since a thread never completes an operation with itself.
+    /// Whether a thread other than the caller waits here and can still be
+    /// selected. A select asks this before listing itself: its own entries
+    /// on the opposite list cannot be its partner, since a thread never
+    /// completes an operation with itself, and neither can an entry whose
+    /// context is already selected (a select that won on another channel,
+    /// or gave up, and has not unlisted yet). Counting those sent every
+    /// select that met one back to try its cases again, for nothing: with
+    /// 16 selects on each side over 16 rendezvous channels, most listings
+    /// met one.
     pub(crate) fn has_waiter_of_other_thread(&self) -> bool {
         let me = current_thread_id();
-        self.selectors.iter().any(|e| e.cx.thread_id() != me)
+        self.selectors.iter().any(|e| e.cx.thread_id() != me && e.cx.selected() == Selected::Waiting)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The context of a thread of its own, selected first with `sel` if
+    /// given (as a select that gave up, or won on another channel, is).
+    fn other_thread_context(sel: Option<Selected>) -> Context {
+        std::thread::spawn(move || {
+            Context::with(|cx| {
+                if let Some(sel) = sel {
+                    cx.try_select(sel).unwrap();
+                }
+                cx.clone()
+            })
+        })
+        .join()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_selected_waiter_is_no_partner() {
+        let mut anchor = 0u8;
+        let oper = Operation::hook(&mut anchor);
+        let mut waker = Waker::new();
+        // Another thread's entries that nobody can pair with any more.
+        waker.register_with_packet(oper, std::ptr::null_mut(), &other_thread_context(Some(Selected::Aborted)));
+        let won = Selected::Operation(oper);
+        waker.register_with_packet(oper, std::ptr::null_mut(), &other_thread_context(Some(won)));
+        assert!(!waker.has_waiter_of_other_thread());
+        // One still waiting is a partner.
+        waker.register_with_packet(oper, std::ptr::null_mut(), &other_thread_context(None));
+        assert!(waker.has_waiter_of_other_thread());
+        // The caller's own entries never are.
+        let mut own = Waker::new();
+        Context::with(|cx| own.register_with_packet(oper, std::ptr::null_mut(), cx));
+        assert!(!own.has_waiter_of_other_thread());
     }
 }

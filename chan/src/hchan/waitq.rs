@@ -270,16 +270,18 @@ impl<T> Sudog<T> {
 }
 
 impl<T> WaitQ<T> {
-    /// Whether a sudog of a thread other than the caller is linked. A select
-    /// never pairs with its own sudogs (a thread cannot meet itself), so it
-    /// ignores them when it asks whether a case could go now.
+    /// Whether a sudog of a thread other than the caller is linked and can
+    /// still be selected. A select never pairs with its own sudogs (a
+    /// thread cannot meet itself), nor with one whose context is already
+    /// selected (Go's `dequeue` skips those too, when its `selectDone` CAS
+    /// fails), so it ignores both when it asks whether a case could go now.
     pub(crate) fn has_waiter_of_other_thread(&self) -> bool {
         let me = crate::context::current_thread_id();
         let mut sgp = self.first;
         while !sgp.is_null() {
             // SAFETY: linked sudogs are alive and `&self` is under the lock.
             let sg = unsafe { &*sgp };
-            if sg.cx.thread_id() != me {
+            if sg.cx.thread_id() != me && sg.cx.selected() == crate::context::Selected::Waiting {
                 return true;
             }
             sgp = sg.next.get();
