@@ -288,6 +288,28 @@ impl Patience {
         Patience { step: 0, yield_until: None }
     }
 
+    /// The spin phase alone: spins a little and returns true, or false once
+    /// the spin phase is over (at once on one CPU, and under loom). For a
+    /// waiter whose next step costs its peers, not only itself (a select
+    /// about to list itself), where yielding for long would not pay.
+    pub(crate) fn spin(&mut self) -> bool {
+        #[cfg(loom)]
+        {
+            false
+        }
+        #[cfg(not(loom))]
+        {
+            if self.step < SPIN_STEPS && spinning_can_help() {
+                for _ in 0..1u32 << self.step {
+                    std::hint::spin_loop();
+                }
+                self.step += 1;
+                return true;
+            }
+            false
+        }
+    }
+
     /// Waits a little; false once the budget is spent and the caller should
     /// park.
     pub(crate) fn wait(&mut self) -> bool {
@@ -299,11 +321,7 @@ impl Patience {
         }
         #[cfg(not(loom))]
         {
-            if self.step < SPIN_STEPS && spinning_can_help() {
-                for _ in 0..1u32 << self.step {
-                    std::hint::spin_loop();
-                }
-                self.step += 1;
+            if self.spin() {
                 return true;
             }
             let now = Instant::now();

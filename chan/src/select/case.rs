@@ -164,6 +164,10 @@ pub(crate) trait Case<'a> {
     fn forward_wakeup(&self) {}
     /// For timers: when the case becomes ready by itself.
     fn next_due(&self) -> Option<Instant>;
+    /// Whether only a listed case can meet its peer: a rendezvous or hchan
+    /// channel, whose peer completes a listed waiter directly. A select
+    /// made only of cases that do not spins before it lists itself.
+    fn needs_listing(&self) -> bool;
     /// Hands the completed result to `SelectedOperation`.
     fn take_outcome(&mut self) -> Outcome;
     /// Adds a fresh case for the same operation to `list`, with `index`
@@ -243,6 +247,10 @@ fn lock_hchan<T>(flavor: &Flavor<T>) -> Option<Box<dyn HeldLock + '_>> {
         Flavor::Hchan(c) => Some(c.lock_for_select()),
         _ => None,
     }
+}
+
+fn needs_listing<T>(flavor: &Flavor<T>) -> bool {
+    matches!(flavor, Flavor::Zero(_) | Flavor::Hchan(_))
 }
 
 fn next_due<T>(flavor: &Flavor<T>) -> Option<Instant> {
@@ -407,6 +415,10 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         next_due(self.flavor())
     }
 
+    fn needs_listing(&self) -> bool {
+        needs_listing(self.flavor())
+    }
+
     fn hchan(&self) -> Option<*const ()> {
         hchan_of(self.flavor())
     }
@@ -558,6 +570,10 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         None
     }
 
+    fn needs_listing(&self) -> bool {
+        needs_listing(self.flavor())
+    }
+
     fn hchan(&self) -> Option<*const ()> {
         hchan_of(self.flavor())
     }
@@ -679,6 +695,10 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
 
     fn next_due(&self) -> Option<Instant> {
         None
+    }
+
+    fn needs_listing(&self) -> bool {
+        needs_listing(self.flavor())
     }
 
     fn take_outcome(&mut self) -> Outcome {

@@ -26,7 +26,7 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use crate::channel::{Receiver, Sender};
-use crate::context::{Context, Selected};
+use crate::context::{Context, Patience, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
 use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
@@ -270,6 +270,28 @@ impl<'a> Select<'a> {
     ) -> Option<usize> {
         let mut poll = Duration::from_micros(20);
         let mut stale_rounds = 0u32;
+        // A select over ring and list channels only, which a peer makes
+        // ready without meeting a listed waiter: retry the cases while
+        // spinning briefly before listing, as a plain blocking operation is
+        // patient before it registers. Listed, the select sends every peer
+        // operation on its channels down the slow notify path (a lock, a
+        // CAS, an unpark), and it pays a lock to list and one to unlist per
+        // case, for a peer on another core that usually answers in well
+        // under a microsecond. Measured on 2 cores, `select_rx`
+        // `bounded(1)` (one receiver selecting over four capacity-1
+        // channels): 460-555 -> 230-360 ns per message. A rendezvous or
+        // hchan case is met only while listed, so there spinning first only
+        // delays the meeting (`select_both` `bounded(0)`: 1.3-2.2 -> 5 us).
+        if !self.cases.iter().any(|(_, case)| case.needs_listing()) {
+            let mut patience = Patience::new();
+            while patience.spin() {
+                for &pos in order {
+                    if try_case(&mut *self.cases[pos].1, mode) {
+                        return Some(pos);
+                    }
+                }
+            }
+        }
         loop {
             let deadline = match until {
                 Until::Now => return None,
