@@ -11,7 +11,9 @@
 //! is a child process restricted to CPU 0, like `taskset -c 0`), the memory an
 //! empty channel and each buffered message take), adds Go's native channels
 //! when `go` is installed (`benches/go/main.go`), and writes one SVG chart
-//! per scenario into `docs/bench/`.
+//! per scenario into `docs/bench/`. The libraries take turns run by run
+//! within each cell, so that a cell's ratios compare runs made under the
+//! same machine load.
 //!
 //! Environment: `COMPARE_RUNS` (best of, default 3), `COMPARE_MESSAGES`
 //! (default 200000; `bounded(0)` uses a tenth), `COMPARE_PINNED=0` to skip
@@ -33,6 +35,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::thread;
+use std::time::Duration;
 
 use common::{
     cap_name, scenario_name, threads, Chan, Crossbeam, Flume, Hchan, Kanal, Lib, Scenario, Std, BOUNDED_N, CAPS,
@@ -61,14 +64,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-/// The best of `cfg.runs` runs, in ns per message.
-fn best_of<L: Lib>(scenario: Scenario, cap: Option<usize>, cfg: &Config) -> Option<f64> {
-    let messages = if cap == Some(0) { cfg.messages / 10 } else { cfg.messages };
-    (0..cfg.runs)
-        .map(|_| common::run::<L>(scenario, cap, messages).map(|t| t.as_nanos() as f64 / messages as f64))
-        .try_fold(f64::INFINITY, |best, ns| Some(best.min(ns?)))
-}
 
 /// Bytes an empty channel takes, and bytes per buffered message.
 fn memory<L: Lib>(cap: Option<usize>) -> (isize, Option<f64>) {
@@ -99,26 +94,53 @@ struct Config {
 /// (library, scenario, capacity) -> ns per message.
 type Results = BTreeMap<(String, Scenario, String), f64>;
 
+/// One library's run of a scenario ([`common::run`] for that library).
+type Runner = fn(Scenario, Option<usize>, usize) -> Option<Duration>;
+
+/// The libraries of the table, in column order.
+fn runners() -> [(&'static str, Runner); 6] {
+    [
+        (Chan::NAME, common::run::<Chan>),
+        (Hchan::NAME, common::run::<Hchan>),
+        (Crossbeam::NAME, common::run::<Crossbeam>),
+        (Flume::NAME, common::run::<Flume>),
+        (Kanal::NAME, common::run::<Kanal>),
+        (Std::NAME, common::run::<Std>),
+    ]
+}
+
+/// Every cell, best of `cfg.runs` runs per library. Cell by cell, and in
+/// each cell the libraries take turns run by run, so that the libraries
+/// compared in a cell see the same machine: on a shared machine the speed
+/// of one thread drifts by 1.6x within a minute (single-thread `seq`,
+/// `bounded(N)`: chan 10 or 16-18 ns, hchan 15 or 25-28, in the same
+/// process), and measured library after library a cell's ratio was the
+/// drift's (hchan's `seq` at 2.3-3.7x chan's, against 1.4-1.5x measured
+/// side by side).
 fn measure_all(cfg: &Config, results: &mut Results) {
-    fn one<L: Lib>(cfg: &Config, results: &mut Results) {
-        for scenario in SCENARIOS {
-            for cap in CAPS {
-                if let Some(ns) = best_of::<L>(scenario, cap, cfg) {
-                    results.insert((L::NAME.to_string(), scenario, cap_name(cap)), ns);
+    let runners = runners();
+    for scenario in SCENARIOS {
+        for cap in CAPS {
+            let messages = if cap == Some(0) { cfg.messages / 10 } else { cfg.messages };
+            let mut best = [f64::INFINITY; 6];
+            for _ in 0..cfg.runs {
+                for ((_, run), best) in runners.iter().zip(&mut best) {
+                    if let Some(t) = run(scenario, cap, messages) {
+                        *best = best.min(t.as_nanos() as f64 / messages as f64);
+                    }
+                }
+            }
+            for ((name, _), best) in runners.iter().zip(best) {
+                if best.is_finite() {
+                    results.insert((name.to_string(), scenario, cap_name(cap)), best);
                 }
             }
         }
     }
-    one::<Chan>(cfg, results);
-    one::<Hchan>(cfg, results);
-    one::<Crossbeam>(cfg, results);
-    one::<Flume>(cfg, results);
-    one::<Kanal>(cfg, results);
-    one::<Std>(cfg, results);
 }
 
 fn libs() -> Vec<&'static str> {
-    vec![Chan::NAME, Hchan::NAME, Crossbeam::NAME, Flume::NAME, Kanal::NAME, Std::NAME]
+    runners().iter().map(|(name, _)| *name).collect()
 }
 
 /// Go's channels on the same scenarios, if `go` is installed.
