@@ -9,6 +9,11 @@
 //! `seq/unbounded` or `mpsc`). Built to profile one case: with
 //! `HOT_ROUNDS=1 HOT_FILTER=seq/unbounded/chan`, run under
 //! `valgrind --tool=callgrind`, the instruction count is repeatable.
+//! `HOT_PIN_APART=1` pins each thread of `spsc`, `mpsc` and `mpmc` to a
+//! CPU of its own, as a thread-per-core program does (Linux).
+//!
+//! The CPUs are taken as numbered `0..n`, where `n` is what the process
+//! may use; under `taskset` with other CPUs, leave `HOT_PIN_APART` unset.
 //!
 //! The select scenarios: `select_rx` and `select_both` are the code of
 //! `benches/common/mod.rs` (what `compare` runs); `select_fill` is the
@@ -97,26 +102,34 @@ fn run<L: Lib>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
             };
             let per_sender = messages / senders;
             let per_receiver = messages / receivers;
+            let apart = pin_apart();
+            // Pinned apart, the main thread stays unpinned and the first
+            // receiver gets a thread of its own too.
+            let first_receiver = usize::from(!apart);
             let hs: Vec<_> = (0..senders)
-                .map(|_| {
+                .map(|k| {
                     let s = s.clone();
                     thread::spawn(move || {
+                        pin_to(apart, k);
                         for i in 0..per_sender {
                             L::send(&s, i);
                         }
                     })
                 })
-                .chain((1..receivers).map(|_| {
+                .chain((first_receiver..receivers).map(|k| {
                     let r = r.clone();
                     thread::spawn(move || {
+                        pin_to(apart, senders + k);
                         for _ in 0..per_receiver {
                             L::recv(&r);
                         }
                     })
                 }))
                 .collect();
-            for _ in 0..per_receiver {
-                L::recv(&r);
+            if !apart {
+                for _ in 0..per_receiver {
+                    L::recv(&r);
+                }
             }
             for h in hs {
                 h.join().unwrap();
@@ -198,6 +211,29 @@ fn run_select<L: SelectMacro>(scenario: &str, cap: Option<usize>, messages: usiz
     };
     let took = common::run::<L>(scenario, cap, messages).expect("chan and crossbeam run every select scenario");
     took.as_nanos() as f64 / messages as f64
+}
+
+/// `HOT_PIN_APART=1`: in `spsc`, `mpsc` and `mpmc`, each thread is pinned
+/// to one CPU, thread `k` to the `k`-th CPU modulo their number (senders
+/// first, then receivers), as a thread-per-core program pins its threads.
+fn pin_apart() -> bool {
+    env_usize("HOT_PIN_APART", 0) != 0
+}
+
+/// Pins the calling thread to CPU `k` modulo the CPUs, if `apart`.
+fn pin_to(apart: bool, k: usize) {
+    if !apart {
+        return;
+    }
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, which CPU_SET and
+    // sched_setaffinity only read and write.
+    let pinned = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(k % cpus, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    };
+    assert!(pinned, "HOT_PIN_APART: sched_setaffinity failed");
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
