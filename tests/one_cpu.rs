@@ -2,10 +2,11 @@
 //! active sender's offer; `docs/ring.md`), exercised through the public API
 //! in a process restricted to one CPU, as `taskset -c N` would start it.
 //!
-//! The protocol is chosen once per process from the CPUs it may use, so
-//! this test has no libtest harness (`harness = false` in Cargo.toml): it
-//! pins itself before any channel exists, then runs the scenarios on the
-//! main thread. Correctness only (every message once, per-sender order,
+//! The protocol follows the CPUs the process's waiting threads may use,
+//! and a thread that waited once has recorded its own, so this test has no
+//! libtest harness (`harness = false` in Cargo.toml): it pins itself
+//! before any channel exists (every thread it spawns inherits the one
+//! CPU), then runs the scenarios on the main thread. Correctness only (every message once, per-sender order,
 //! errors returned); no timing.
 
 use std::thread;

@@ -334,11 +334,21 @@ impl Patience {
     }
 }
 
-/// Whether this process may run on more than one CPU. On one CPU (say,
-/// under `taskset -c 0`) the thread we wait for cannot run while we spin,
-/// so `Patience` goes straight to yielding, and only one thread per side of
-/// a ring waits actively (see [`crate::waker::SyncWaker::start_yielding`]).
-/// Read once; the affinity mask a process starts with rarely changes.
+/// Whether the thread we wait for may run while we spin. False where the
+/// caller would take the CPU from it: in a process confined to one CPU
+/// (say, under `taskset -c 0`), and for a thread pinned to a CPU that
+/// another waiting thread is pinned to as well. There `Patience` goes
+/// straight to yielding, and a ring lets only one thread per side wait
+/// actively (see [`crate::waker::SyncWaker::start_yielding`]).
+///
+/// Affinity is per thread, so the answer is too ([`cpus`]). It used to be
+/// the first waiting thread's view, for the whole process: a program whose
+/// threads each run pinned to a core of their own (thread-per-core) then
+/// took the one-CPU path everywhere, and its `bounded(1)` hand-offs took
+/// 1.3-1.5x crossbeam-channel's time (`benches/hot.rs` with
+/// `HOT_PIN_APART=1`; figures in `docs/ring.md`, "On one CPU"). Every caller reads the answer once per
+/// decision, and any answer is safe: it only chooses between spinning and
+/// yielding, and for the ring which waiters may be active.
 ///
 /// Under loom it is false, so the models check the one-CPU protocol, which
 /// is the one with more steps.
@@ -349,16 +359,194 @@ pub(crate) fn spinning_can_help() -> bool {
 
 /// See the loom version above.
 #[cfg(not(loom))]
+#[inline]
 pub(crate) fn spinning_can_help() -> bool {
-    use std::sync::atomic::AtomicU8;
-    static CPUS: AtomicU8 = AtomicU8::new(0); // 0: not yet known, 1: one, 2: several
-    match CPUS.load(std::sync::atomic::Ordering::Relaxed) {
-        0 => {
-            let several = std::thread::available_parallelism().map_or(true, |n| n.get() > 1);
-            CPUS.store(if several { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
-            several
+    cpus::spinning_can_help()
+}
+
+/// Which CPUs the threads that have waited may run on, for
+/// [`spinning_can_help`]. A thread records its affinity the first time it
+/// asks and takes it back when it exits; the answer for a thread that may
+/// use several CPUs is yes, and for one pinned to a single CPU it is yes
+/// when no other recorded thread is pinned to that CPU and some recorded
+/// thread may run elsewhere.
+#[cfg(not(loom))]
+mod cpus {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+    /// How many CPUs are told apart: a pinned thread's CPU counts modulo
+    /// this (two threads pinned to CPUs 64 apart look like one CPU, which
+    /// only makes them yield rather than spin).
+    const CPUS: usize = 64;
+
+    /// Recorded threads, alive, that may use several CPUs.
+    static UNPINNED: AtomicUsize = AtomicUsize::new(0);
+    /// Recorded threads, alive, pinned to one CPU.
+    static ALL_PINNED: AtomicUsize = AtomicUsize::new(0);
+    /// Recorded threads, alive, pinned to each CPU.
+    static PINNED: [AtomicU32; CPUS] = [NONE_PINNED; CPUS];
+    // A const to repeat, for the array above (an inline `const` block there
+    // needs a newer compiler than our MSRV); each element is its own atomic.
+    #[allow(clippy::declare_interior_mutable_const)]
+    const NONE_PINNED: AtomicU32 = AtomicU32::new(0);
+
+    /// What one thread may use.
+    #[derive(Clone, Copy)]
+    enum Affinity {
+        /// Not recorded yet.
+        Unknown,
+        /// Several CPUs.
+        Several,
+        /// Exactly this CPU (modulo [`CPUS`]).
+        Pinned(usize),
+        /// One CPU, which one unknown (a CPU quota, or not Linux): the
+        /// process counts as confined to it.
+        One,
+    }
+
+    /// The calling thread's record; undone when the thread exits.
+    struct Record(Cell<Affinity>);
+
+    impl Drop for Record {
+        fn drop(&mut self) {
+            match self.0.get() {
+                Affinity::Several => {
+                    UNPINNED.fetch_sub(1, Ordering::Relaxed);
+                }
+                Affinity::Pinned(cpu) => {
+                    PINNED[cpu].fetch_sub(1, Ordering::Relaxed);
+                    ALL_PINNED.fetch_sub(1, Ordering::Relaxed);
+                }
+                Affinity::Unknown | Affinity::One => {}
+            }
         }
-        known => known == 2,
+    }
+
+    thread_local! {
+        static ME: Record = const { Record(Cell::new(Affinity::Unknown)) };
+    }
+
+    pub(super) fn spinning_can_help() -> bool {
+        // A thread whose record is gone (it is exiting) asks as a new one
+        // would, without recording.
+        let me = ME.try_with(|me| me.0.get()).unwrap_or(Affinity::Unknown);
+        match me {
+            Affinity::Several => true,
+            Affinity::One => false,
+            Affinity::Pinned(cpu) => alone_with_company(cpu),
+            Affinity::Unknown => record_this_thread(),
+        }
+    }
+
+    /// For a thread pinned to `cpu`: no other recorded thread is pinned
+    /// there, and one may run elsewhere.
+    fn alone_with_company(cpu: usize) -> bool {
+        // Alone on `cpu`, so any other pinned thread is pinned elsewhere.
+        PINNED[cpu].load(Ordering::Relaxed) == 1
+            && (UNPINNED.load(Ordering::Relaxed) > 0 || ALL_PINNED.load(Ordering::Relaxed) > 1)
+    }
+
+    #[cold]
+    fn record_this_thread() -> bool {
+        // `available_parallelism` counts this thread's affinity mask and
+        // the process's CPU quota; an error says nothing, so it counts as
+        // several, as it always has.
+        let affinity = if std::thread::available_parallelism().map_or(true, |n| n.get() > 1) {
+            Affinity::Several
+        } else {
+            only_cpu().map_or(Affinity::One, |cpu| Affinity::Pinned(cpu % CPUS))
+        };
+        let recorded = ME.try_with(|me| me.0.set(affinity)).is_ok();
+        match affinity {
+            Affinity::Several => {
+                if recorded {
+                    UNPINNED.fetch_add(1, Ordering::Relaxed);
+                }
+                true
+            }
+            Affinity::Pinned(cpu) if recorded => {
+                ALL_PINNED.fetch_add(1, Ordering::Relaxed);
+                PINNED[cpu].fetch_add(1, Ordering::Relaxed);
+                alone_with_company(cpu)
+            }
+            _ => false,
+        }
+    }
+
+    /// The one CPU this thread may run on, if its affinity mask names
+    /// exactly one (not when a quota alone limits the process to one).
+    #[cfg(target_os = "linux")]
+    fn only_cpu() -> Option<usize> {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set, and
+        // sched_getaffinity writes at most its size into it; CPU_COUNT and
+        // CPU_ISSET only read that local set.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0
+                || libc::CPU_COUNT(&set) != 1
+            {
+                return None;
+            }
+            (0..libc::CPU_SETSIZE as usize).find(|&cpu| libc::CPU_ISSET(cpu, &set))
+        }
+    }
+
+    /// Elsewhere the CPU is unknown: a thread confined to one counts as
+    /// the whole process confined to it.
+    #[cfg(not(target_os = "linux"))]
+    fn only_cpu() -> Option<usize> {
+        None
+    }
+
+    #[cfg(all(test, target_os = "linux"))]
+    mod tests {
+        use super::*;
+
+        /// Runs `f` on a new thread pinned to `cpu`; None if the system
+        /// refuses the pin.
+        fn pinned<R: Send + 'static>(cpu: usize, f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+            std::thread::spawn(move || {
+                // SAFETY: a zeroed cpu_set_t is a valid empty set, which
+                // CPU_SET and sched_setaffinity only read and write.
+                let ok = unsafe {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    libc::CPU_SET(cpu, &mut set);
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+                };
+                ok.then(f)
+            })
+            .join()
+            .unwrap()
+        }
+
+        #[test]
+        fn a_pinned_thread_knows_its_cpu() {
+            if let Some(found) = pinned(0, only_cpu) {
+                assert_eq!(found, Some(0));
+            }
+        }
+
+        /// The rule, on the process's counts: the test adds records by hand
+        /// for CPU 63 and 62 (no test pins a thread there: this machine's
+        /// CPUs count as themselves modulo 64, and the one-CPU test runs in
+        /// a process of its own), then takes them back.
+        #[test]
+        fn pinned_threads_sharing_a_cpu_do_not_spin() {
+            let add = |cpu: usize, n: u32| {
+                PINNED[cpu].fetch_add(n, Ordering::Relaxed);
+                ALL_PINNED.fetch_add(n as usize, Ordering::Relaxed);
+            };
+            let (cpu, elsewhere) = (CPUS - 1, CPUS - 2);
+            add(cpu, 1);
+            add(elsewhere, 1);
+            assert!(alone_with_company(cpu), "alone on its CPU, company on another");
+            add(cpu, 1);
+            assert!(!alone_with_company(cpu), "two threads pinned to one CPU");
+            PINNED[cpu].fetch_sub(2, Ordering::Relaxed);
+            PINNED[elsewhere].fetch_sub(1, Ordering::Relaxed);
+            ALL_PINNED.fetch_sub(3, Ordering::Relaxed);
+        }
     }
 }
 
