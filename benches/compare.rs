@@ -15,7 +15,8 @@
 //! within each cell, so that a cell's ratios compare runs made under the
 //! same machine load.
 //!
-//! Environment: `COMPARE_RUNS` (best of, default 3), `COMPARE_MESSAGES`
+//! Environment: `COMPARE_RUNS` (runs per cell, default 5; the tables give
+//! the median, and again the fastest), `COMPARE_MESSAGES`
 //! (default 200000; `bounded(0)` uses a tenth), `COMPARE_PINNED=0` to skip
 //! the pinned pass, `COMPARE_SVG_DIR` (default `docs/bench`),
 //! `COMPARE_THREADS` (threads per side and channels per select, default 4,
@@ -109,42 +110,62 @@ fn runners() -> [(&'static str, Runner); 6] {
     ]
 }
 
-/// Every cell, best of `cfg.runs` runs per library. Cell by cell, and in
-/// each cell the libraries take turns run by run, so that the libraries
-/// compared in a cell see the same machine: on a shared machine the speed
-/// of one thread drifts by 1.6x within a minute (single-thread `seq`,
-/// `bounded(N)`: chan 10 or 16-18 ns, hchan 15 or 25-28, in the same
-/// process), and measured library after library a cell's ratio was the
-/// drift's (hchan's `seq` at 2.3-3.7x chan's, against 1.4-1.5x measured
-/// side by side).
-fn measure_all(cfg: &Config, results: &mut Results) {
+/// Every cell, `cfg.runs` runs per library: the median into `median` and
+/// the fastest into `best`. Cell by cell, and in each cell the libraries
+/// take turns run by run, so that the libraries compared in a cell see the
+/// same machine: on a shared machine the speed of one thread drifts by
+/// 1.6x within a minute (single-thread `seq`, `bounded(N)`: chan 10 or
+/// 16-18 ns, hchan 15 or 25-28, in the same process), and measured library
+/// after library a cell's ratio was the drift's (hchan's `seq` at 2.3-3.7x
+/// chan's, against 1.4-1.5x measured side by side).
+///
+/// The median is the table's figure: several cells are bimodal (two
+/// threads on cores of their own hand off several times faster than when
+/// they share one), and the fastest of a few runs then reports whichever
+/// library had the luckiest run (crossbeam-channel's `select_rx`
+/// `bounded(1)`: 110 ns once in 15 runs, 850-1,150 ns typically).
+fn measure_all(cfg: &Config, median: &mut Results, best: &mut Results) {
     let runners = runners();
     for scenario in SCENARIOS {
         for cap in CAPS {
             let messages = if cap == Some(0) { cfg.messages / 10 } else { cfg.messages };
-            let mut best = [f64::INFINITY; 6];
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); runners.len()];
             for _ in 0..cfg.runs {
-                for ((_, run), best) in runners.iter().zip(&mut best) {
+                for ((_, run), samples) in runners.iter().zip(&mut samples) {
                     if let Some(t) = run(scenario, cap, messages) {
-                        *best = best.min(t.as_nanos() as f64 / messages as f64);
+                        samples.push(t.as_nanos() as f64 / messages as f64);
                     }
                 }
             }
-            for ((name, _), best) in runners.iter().zip(best) {
-                if best.is_finite() {
-                    results.insert((name.to_string(), scenario, cap_name(cap)), best);
+            for ((name, _), samples) in runners.iter().zip(samples) {
+                if let Some((mid, fastest)) = median_and_best(samples) {
+                    let key = (name.to_string(), scenario, cap_name(cap));
+                    median.insert(key.clone(), mid);
+                    best.insert(key, fastest);
                 }
             }
         }
     }
 }
 
+/// The median and the minimum of `samples`, if there are any.
+fn median_and_best(mut samples: Vec<f64>) -> Option<(f64, f64)> {
+    if samples.is_empty() {
+        return None;
+    }
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    let mid = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 };
+    Some((mid, samples[0]))
+}
+
 fn libs() -> Vec<&'static str> {
     runners().iter().map(|(name, _)| *name).collect()
 }
 
-/// Go's channels on the same scenarios, if `go` is installed.
-fn measure_go(cfg: &Config, results: &mut Results) -> Result<(), String> {
+/// Go's channels on the same scenarios, if `go` is installed: the median
+/// and the fastest of `cfg.runs` runs, as for the others.
+fn measure_go(cfg: &Config, median: &mut Results, best: &mut Results) -> Result<(), String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/go");
     let args = [cfg.messages.to_string(), cfg.runs.to_string(), BOUNDED_N.to_string(), threads().to_string()];
     // `COMPARE_GO_BIN`: a binary built from main.go with `go build`, for a
@@ -166,12 +187,14 @@ fn measure_go(cfg: &Config, results: &mut Results) -> Result<(), String> {
     }
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
-        if let [scenario, cap, ns] = f[..] {
+        if let [scenario, cap, mid, fastest] = f[..] {
             let Some(scenario) = SCENARIOS.into_iter().find(|s| scenario_name(*s) == scenario) else {
                 continue;
             };
-            let ns: f64 = ns.parse().map_err(|e| format!("bad go output {line:?}: {e}"))?;
-            results.insert(("go".to_string(), scenario, cap.to_string()), ns);
+            let parse = |v: &str| v.parse::<f64>().map_err(|e| format!("bad go output {line:?}: {e}"));
+            let key = ("go".to_string(), scenario, cap.to_string());
+            median.insert(key.clone(), parse(mid)?);
+            best.insert(key, parse(fastest)?);
         }
     }
     Ok(())
@@ -391,14 +414,14 @@ const PINNED_CHILD: &str = "COMPARE_PINNED_CHILD";
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken from argv.
-    let cfg = Config { runs: env_usize("COMPARE_RUNS", 3), messages: env_usize("COMPARE_MESSAGES", 200_000) };
+    let cfg = Config { runs: env_usize("COMPARE_RUNS", 5).max(1), messages: env_usize("COMPARE_MESSAGES", 200_000) };
     if std::env::var_os(PINNED_CHILD).is_some() {
         if !pin_to_cpu0() {
             eprintln!("sched_setaffinity failed");
             std::process::exit(1);
         }
-        let mut results = Results::new();
-        measure_all(&cfg, &mut results);
+        let (mut results, mut best) = (Results::new(), Results::new());
+        measure_all(&cfg, &mut results, &mut best);
         for ((lib, scenario, cap), ns) in results {
             println!("{lib}\t{}\t{cap}\t{ns}", scenario_name(scenario));
         }
@@ -411,7 +434,7 @@ fn main() {
     println!("# Channel comparison\n");
     let threads = threads();
     println!(
-        "{cores} cores; {} messages per run ({} for bounded(0)), best of {}; {threads} threads per side in mpsc/mpmc/select_both, {threads} channels per select; N = {BOUNDED_N}.",
+        "{cores} cores; {} messages per run ({} for bounded(0)), {} runs per cell, the libraries taking turns; {threads} threads per side in mpsc/mpmc/select_both, {threads} channels per select; N = {BOUNDED_N}.",
         cfg.messages,
         cfg.messages / 10,
         cfg.runs
@@ -420,14 +443,19 @@ fn main() {
         "Cells: ns per message (ratio to crossbeam-channel). n/a: the library lacks the scenario (std::mpsc has no MPMC; kanal and std::mpsc have no select; Go has no unbounded channel; a rendezvous channel has no single-thread `seq`).\n"
     );
 
-    let mut results = Results::new();
-    measure_all(&cfg, &mut results);
+    let (mut results, mut best) = (Results::new(), Results::new());
+    measure_all(&cfg, &mut results, &mut best);
     let mut libs = libs();
-    match measure_go(&cfg, &mut results) {
+    match measure_go(&cfg, &mut results, &mut best) {
         Ok(()) => libs.push("go"),
         Err(why) => println!("Go: skipped: {why}\n"),
     }
-    println!("## Unpinned\n\n{}", table(&results, &libs));
+    println!("## Unpinned, median of {} runs\n\n{}", cfg.runs, table(&results, &libs));
+    println!(
+        "## Unpinned, fastest of the same {} runs\n\nThe same runs, each library's fastest (the ratio is fastest to fastest).\n\n{}",
+        cfg.runs,
+        table(&best, &libs)
+    );
 
     std::fs::create_dir_all(&svg_dir).ok();
     for scenario in SCENARIOS {

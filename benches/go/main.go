@@ -1,6 +1,7 @@
 // Go's native channels on the comparison's scenarios. Run by
 // `cargo bench --bench compare` when `go` is installed; prints one line per
-// result: "<scenario> <capacity> <ns per message>". Go has no unbounded
+// result: "<scenario> <capacity> <median ns per message> <fastest>", over
+// RUNS runs. Go has no unbounded
 // channel, so that capacity is left out.
 //
 // Usage: go run main.go MESSAGES RUNS N [THREADS]
@@ -9,6 +10,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -154,21 +156,25 @@ func main() {
 			if c.capacity == 0 && !c.unbounded {
 				m = messages / 10
 			}
-			best := -1.0
 			if threads != 4 && (scenario == "select_rx" || scenario == "select_both") {
 				continue
 			}
+			var samples []float64
 			for r := 0; r < runs; r++ {
 				ns, ok := run(scenario, c.capacity, c.unbounded, m)
 				if !ok {
 					break
 				}
-				if best < 0 || ns < best {
-					best = ns
-				}
+				samples = append(samples, ns)
 			}
-			if best >= 0 {
-				fmt.Printf("%s %s %.1f\n", scenario, c.name, best)
+			if len(samples) > 0 {
+				sort.Float64s(samples)
+				k := len(samples)
+				median := samples[k/2]
+				if k%2 == 0 {
+					median = (samples[k/2-1] + samples[k/2]) / 2
+				}
+				fmt.Printf("%s %s %.1f %.1f\n", scenario, c.name, median, samples[0])
 			}
 		}
 	}
