@@ -36,8 +36,10 @@ run)
   go_bin=()
   [ -x "$D/gobench" ] && go_bin=(COMPARE_GO_BIN="$PWD/$D/gobench")
   { nproc; lscpu | grep -E "Model name|Socket|Thread|Core" || true; uptime; } > "$OUT/machine.txt" 2>&1
+  # 3 runs per cell (the median of 3) so both passes fit the machine's
+  # time; the 2-core runs use the default 5.
   for threads in 16 4; do
-    env COMPARE_PINNED=0 COMPARE_THREADS=$threads COMPARE_SVG_DIR="$OUT/svg$threads" "${go_bin[@]}" \
+    env COMPARE_PINNED=0 COMPARE_RUNS=3 COMPARE_THREADS=$threads COMPARE_SVG_DIR="$OUT/svg$threads" "${go_bin[@]}" \
       timeout 240 "$D/compare" --bench > "$OUT/compare$threads.md" 2>&1 || echo "compare $threads: exit $?" >> "$OUT/machine.txt"
     uptime >> "$OUT/machine.txt"
   done
