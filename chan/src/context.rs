@@ -346,9 +346,10 @@ impl Patience {
 /// threads each run pinned to a core of their own (thread-per-core) then
 /// took the one-CPU path everywhere, and its `bounded(1)` hand-offs took
 /// 1.3-1.5x crossbeam-channel's time (`benches/hot.rs` with
-/// `HOT_PIN_APART=1`; figures in `docs/ring.md`, "On one CPU"). Every caller reads the answer once per
-/// decision, and any answer is safe: it only chooses between spinning and
-/// yielding, and for the ring which waiters may be active.
+/// `HOT_PIN_APART=1`; figures in `docs/ring.md`, "On one CPU"). Every
+/// caller reads the answer once per decision, and any answer is safe: it
+/// only chooses between spinning and yielding, and for the ring which
+/// waiters may be active.
 ///
 /// Under loom it is false, so the models check the one-CPU protocol, which
 /// is the one with more steps.
