@@ -39,24 +39,35 @@ fn recv(r: &Receiver<usize>, what: &str) -> Option<usize> {
 /// `producers` threads send `MESSAGES` in all; `consumers` threads receive
 /// until the channel closes; every message arrives once.
 fn plain(cap: Option<usize>, producers: usize, consumers: usize) {
-    let what = format!("{cap:?} {producers}:{consumers}");
+    plain_pinned(cap, &vec![None; producers], &vec![None; consumers]);
+}
+
+/// [`plain`] with a thread per entry of `producers` and of `consumers`,
+/// each pinned to the CPU its entry names (unpinned for `None`).
+fn plain_pinned(cap: Option<usize>, producers: &[Option<usize>], consumers: &[Option<usize>]) {
+    let what = format!("{cap:?} {producers:?}:{consumers:?}");
     let (s, r) = match cap {
         Some(n) => chan::bounded(n),
         None => chan::unbounded(),
     };
-    let per = MESSAGES / producers;
+    let per = MESSAGES / producers.len();
     let total: usize = thread::scope(|scope| {
-        for p in 0..producers {
+        for (p, &cpu) in producers.iter().enumerate() {
             let s = s.clone();
             let what = &what;
-            scope.spawn(move || (0..per).for_each(|i| send(&s, p * per + i, what)));
+            scope.spawn(move || {
+                pin(cpu);
+                (0..per).for_each(|i| send(&s, p * per + i, what))
+            });
         }
         drop(s);
-        let consumers: Vec<_> = (0..consumers)
-            .map(|_| {
+        let consumers: Vec<_> = consumers
+            .iter()
+            .map(|&cpu| {
                 let r = r.clone();
                 let what = &what;
                 scope.spawn(move || {
+                    pin(cpu);
                     let mut sum = 0usize;
                     while let Some(v) = recv(&r, what) {
                         sum += v;
@@ -67,8 +78,39 @@ fn plain(cap: Option<usize>, producers: usize, consumers: usize) {
             .collect();
         consumers.into_iter().map(|h| h.join().unwrap()).sum()
     });
-    let n = per * producers;
+    let n = per * producers.len();
     assert_eq!(total, n * (n - 1) / 2, "{what}: messages lost or duplicated");
+}
+
+/// Pins the calling thread to `cpu`, if given and the system agrees (the
+/// test still runs, unpinned, where it does not).
+fn pin(cpu: Option<usize>) {
+    #[cfg(target_os = "linux")]
+    if let Some(cpu) = cpu {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set, which CPU_SET
+        // and sched_setaffinity only read and write.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu;
+}
+
+/// Threads that answer "may spinning help?" differently on one channel
+/// (docs/ring.md, "On one CPU"): two producers pinned to one CPU take the
+/// one-CPU path (yield, one active waiter per side), one unpinned producer
+/// and a consumer pinned alone to another CPU spin, and one consumer is
+/// unpinned. Each waiting protocol must still wake the other's waiters.
+#[test]
+fn mixed_affinity() {
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    let (a, b) = (0, 1 % cpus);
+    for cap in [Some(0), Some(1), Some(2), None] {
+        plain_pinned(cap, &[Some(a), Some(a), None], &[Some(b), None]);
+    }
 }
 
 #[test]
