@@ -378,18 +378,6 @@ fn env_usize(name: &str, default: usize) -> usize {
     }
 }
 
-/// Pins the calling thread (and so every thread it spawns later) to CPU 0,
-/// as `taskset -c 0` would; called first thing in the pinned child.
-fn pin_to_cpu0() -> bool {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
-    // sched_setaffinity only read and write that local set.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(0, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
-    }
-}
-
 /// Runs the measurements again in a child process pinned to CPU 0 from its
 /// first instruction, as `taskset -c 0` would start it: the libraries then
 /// see a one-CPU process, as they would in production under such a mask.
@@ -422,7 +410,8 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken from argv.
     let cfg = Config { runs: env_usize("COMPARE_RUNS", 5).max(1), messages: env_usize("COMPARE_MESSAGES", 200_000) };
     if std::env::var_os(PINNED_CHILD).is_some() {
-        if !pin_to_cpu0() {
+        // CPU 0 for the whole child, as `taskset -c 0` would.
+        if !common::pin_to_cpu(0) {
             eprintln!("sched_setaffinity failed");
             std::process::exit(1);
         }

@@ -226,14 +226,7 @@ fn pin_to(apart: bool, k: usize) {
         return;
     }
     let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-    // SAFETY: a zeroed cpu_set_t is a valid empty set, which CPU_SET and
-    // sched_setaffinity only read and write.
-    let pinned = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(k % cpus, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
-    };
-    assert!(pinned, "HOT_PIN_APART: sched_setaffinity failed");
+    assert!(common::pin_to_cpu(k % cpus), "HOT_PIN_APART: sched_setaffinity failed");
 }
 
 fn env_usize(name: &str, default: usize) -> usize {

@@ -255,6 +255,20 @@ pub const SCENARIOS: [Scenario; 6] =
     [Scenario::Seq, Scenario::Spsc, Scenario::Mpsc, Scenario::Mpmc, Scenario::SelectRx, Scenario::SelectBoth];
 pub const CAPS: [Option<usize>; 4] = [Some(0), Some(1), Some(BOUNDED_N), None];
 
+/// Pins the calling thread (and the threads it spawns later) to `cpu`;
+/// false where the system refuses. For `compare`'s pinned child and
+/// `hot`'s `HOT_PIN_APART`.
+#[allow(dead_code)] // not every bench that includes this module pins
+pub fn pin_to_cpu(cpu: usize) -> bool {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
+    // sched_setaffinity only read and write that local set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
 pub fn scenario_name(s: Scenario) -> &'static str {
     match s {
         Scenario::Seq => "seq",
