@@ -28,8 +28,9 @@ pub(crate) enum Flavor<T> {
     At(ChanRef<at::Channel<T>>),
     /// `tick(d)`: a message every period.
     Tick(ChanRef<tick::Channel<T>>),
-    /// `never()`: no message, ever.
-    Never(ChanRef<never::Channel<T>>),
+    /// `never()`: no message, ever. Not allocated: the handle holds the
+    /// (empty) channel itself.
+    Never(never::Channel<T>),
 }
 
 /// Runs the same expression on whichever flavor is inside, with `$chan`
@@ -71,11 +72,27 @@ impl<T> Flavor<T> {
     /// give the same id).
     #[inline]
     pub(crate) fn addr(&self) -> *const () {
-        dispatch!(self, c => &c.chan as *const _ as *const ())
+        match self {
+            Flavor::Ring(c) => &c.chan as *const _ as *const (),
+            Flavor::List(c) => &c.chan as *const _ as *const (),
+            Flavor::Zero(c) => &c.chan as *const _ as *const (),
+            Flavor::Hchan(c) => &c.chan as *const _ as *const (),
+            Flavor::At(c) => &c.chan as *const _ as *const (),
+            Flavor::Tick(c) => &c.chan as *const _ as *const (),
+            Flavor::Never(c) => c.addr(),
+        }
     }
     #[inline]
     fn closeclock(&self) -> &racecheck::annotate::SyncClock {
-        dispatch!(self, c => &c.closeclock)
+        match self {
+            Flavor::Ring(c) => &c.closeclock,
+            Flavor::List(c) => &c.closeclock,
+            Flavor::Zero(c) => &c.closeclock,
+            Flavor::Hchan(c) => &c.closeclock,
+            Flavor::At(c) => &c.closeclock,
+            Flavor::Tick(c) => &c.closeclock,
+            Flavor::Never(c) => c.closeclock(),
+        }
     }
     /// The id the tracing events give the channel.
     fn id(&self) -> usize {

@@ -92,10 +92,35 @@ struct Block<T> {
 }
 
 impl<T> Block<T> {
-    // Once per block: out of line, so that the send and receive paths that
-    // may call it stay small.
+    /// A fresh block, built in place on the heap: a block of large messages
+    /// (31 times a 1 MiB message) built on the stack first would overflow
+    /// it. Once per block, and out of line, so that the send and receive
+    /// paths that may call it stay small.
+    #[cfg(not(loom))]
     #[cold]
     #[inline(never)]
+    fn new() -> Box<Block<T>> {
+        let layout = std::alloc::Layout::new::<Block<T>>();
+        // SAFETY: a `Block` holds at least one `AtomicUsize`, so the layout
+        // is not zero-sized.
+        let raw = unsafe { std::alloc::alloc_zeroed(layout) } as *mut Block<T>;
+        if raw.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: `raw` is a fresh allocation of `Block<T>`'s layout. All
+        // zeros is a valid `next` (null), `start` (0) and slot (an empty
+        // message cell, state 0: neither written nor read); `clocks` is
+        // the one field for which it is not, and it is written here before
+        // the box is made.
+        unsafe {
+            ptr::addr_of_mut!((*raw).clocks).write(race::slot_clocks(BLOCK_CAP));
+            Box::from_raw(raw)
+        }
+    }
+
+    /// Under loom the cells and atomics carry the model's state, which all
+    /// zeros is not; the models' messages are small.
+    #[cfg(loom)]
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),

@@ -106,9 +106,7 @@ impl<T> Channel<T> {
         assert!(cap <= usize::MAX / 4, "capacity too large");
         let mark_bit = (cap + 1).next_power_of_two();
         let one_lap = mark_bit * 2;
-        let buffer = (0..cap)
-            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
-            .collect();
+        let buffer = Self::new_buffer(cap);
         Channel {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
@@ -122,6 +120,35 @@ impl<T> Channel<T> {
             receivers: SyncWaker::new(),
             offer: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// The slots, slot `i` stamped "free in lap 0" (`i`), built in place on
+    /// the heap: a slot of a large message built on the stack first would
+    /// overflow it.
+    #[cfg(not(loom))]
+    fn new_buffer(cap: usize) -> Box<[Slot<T>]> {
+        let layout = std::alloc::Layout::array::<Slot<T>>(cap).expect("capacity too large");
+        // SAFETY: `cap > 0` and a slot holds an `AtomicUsize`: not zero-sized.
+        let raw = unsafe { std::alloc::alloc_zeroed(layout) } as *mut Slot<T>;
+        if raw.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        for i in 0..cap {
+            // SAFETY: `i < cap`, inside the allocation; all zeros is a valid
+            // slot (an empty message cell, stamp 0) and only the stamp is
+            // set to its index, in place.
+            unsafe { (*raw.add(i)).stamp.store(i, Ordering::Relaxed) };
+        }
+        // SAFETY: `cap` initialized slots in an allocation of exactly the
+        // layout of `[Slot<T>; cap]`, from the global allocator.
+        unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(raw, cap)) }
+    }
+
+    /// Under loom the cells and atomics carry the model's state, which all
+    /// zeros is not; the models' messages are small.
+    #[cfg(loom)]
+    fn new_buffer(cap: usize) -> Box<[Slot<T>]> {
+        (0..cap).map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) }).collect()
     }
 
     #[inline]
