@@ -82,3 +82,86 @@ fn try_recv_on_an_empty_open_channel_is_empty() {
         assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
     }
 }
+
+/// Runs `f` on `threads` threads at once and waits for all of them.
+fn on_threads(threads: usize, f: impl Fn() + Sync) {
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(&f);
+        }
+    });
+}
+
+#[test]
+fn try_recv_right_after_a_send_never_finds_the_channel_empty() {
+    // crossbeam's `linearizable` tests: each thread's own message is in
+    // the channel when its `try_recv` runs, so "empty" cannot be right,
+    // whatever the other threads are in the middle of.
+    const THREADS: usize = 4;
+    const COUNT: usize = 25_000;
+    for (s, r) in [flavor::bounded(THREADS), flavor::unbounded()] {
+        on_threads(THREADS, || {
+            for i in 0..COUNT {
+                s.send(i).unwrap();
+                r.try_recv().unwrap();
+            }
+        });
+        assert!(r.is_empty());
+    }
+}
+
+#[test]
+fn polling_receivers_lose_and_duplicate_nothing_when_they_pass_slow_senders() {
+    // Large messages keep each sender's write going for a while, so the
+    // receivers, polling with `try_recv`, often find a slot claimed but
+    // unwritten with a later message ready, and pass it: the late sender
+    // then sends again. Every message must still arrive exactly once, in
+    // each sender's order.
+    const SENDERS: usize = 2;
+    const RECEIVERS: usize = 2;
+    const PER_SENDER: usize = 4_000;
+    type Msg = (usize, usize, [u64; 256]);
+    for (s, r) in [flavor::bounded::<Msg>(8), flavor::unbounded::<Msg>()] {
+        let got: Vec<Vec<(usize, usize)>> = thread::scope(|scope| {
+            for id in 0..SENDERS {
+                let s = s.clone();
+                scope.spawn(move || {
+                    for seq in 0..PER_SENDER {
+                        s.send((id, seq, [seq as u64; 256])).unwrap();
+                    }
+                });
+            }
+            drop(s);
+            let receivers: Vec<_> = (0..RECEIVERS)
+                .map(|_| {
+                    let r = r.clone();
+                    scope.spawn(move || {
+                        let mut got = Vec::new();
+                        loop {
+                            match r.try_recv() {
+                                Ok((id, seq, body)) => {
+                                    assert!(body.iter().all(|&w| w == seq as u64), "a torn message");
+                                    got.push((id, seq));
+                                }
+                                Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                                Err(TryRecvError::Disconnected) => return got,
+                            }
+                        }
+                    })
+                })
+                .collect();
+            receivers.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut seen = vec![vec![false; PER_SENDER]; SENDERS];
+        for mine in &got {
+            let mut last = [None; SENDERS];
+            for &(id, seq) in mine {
+                assert!(last[id] < Some(seq), "sender {id}'s messages out of order");
+                last[id] = Some(seq);
+                assert!(!seen[id][seq], "message {seq} of sender {id} received twice");
+                seen[id][seq] = true;
+            }
+        }
+        assert!(seen.iter().flatten().all(|&x| x), "a message was lost");
+    }
+}

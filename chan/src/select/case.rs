@@ -74,7 +74,10 @@ pub(crate) struct Reserved {
 /// A reservation of a channel of `T`: `fill` delivers the message, and
 /// dropping it unfilled gives the reservation up.
 trait Owed<T> {
-    fn fill(self, msg: T);
+    /// Delivers `msg`, or gives it back if the reservation was lost (a
+    /// receiver passed a ring slot whose message was late): the caller then
+    /// sends it as a plain send does.
+    fn fill(self, msg: T) -> Result<(), T>;
 }
 
 /// A claimed ring slot.
@@ -86,7 +89,7 @@ struct RingSlot<T> {
 }
 
 impl<T> Owed<T> for RingSlot<T> {
-    fn fill(self, msg: T) {
+    fn fill(self, msg: T) -> Result<(), T> {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: the ring is alive (see the field), and the reservation is
         // used once: `this` is not dropped, so `abandon_reserved` never runs.
@@ -102,32 +105,44 @@ impl<T> Drop for RingSlot<T> {
 }
 
 impl<T> Owed<T> for LateSend<T> {
-    fn fill(self, msg: T) {
+    fn fill(self, msg: T) -> Result<(), T> {
         self.send(msg);
+        Ok(())
     }
 }
 
 impl Reserved {
     fn new<T, O: Owed<T>>(owed: O) -> Reserved {
+        /// Delivers the message in `*msg`, or puts it back there if the
+        /// reservation was lost.
         unsafe fn fill<T, O: Owed<T>>(owed: Erased, msg: *mut ()) {
             // SAFETY: `owed` was made from an `O` in `new`, and `send`
             // passes it here once; `msg` points to a full `Option<T>`.
             let owed = unsafe { owed.into::<O>() };
-            let msg = unsafe { (*(msg as *mut Option<T>)).take() }.expect("a message to deliver");
-            owed.fill(msg);
+            // SAFETY: `msg` points to the caller's full `Option<T>`, which
+            // nothing else touches during this call.
+            let slot = unsafe { &mut *(msg as *mut Option<T>) };
+            if let Err(back) = owed.fill(slot.take().expect("a message to deliver")) {
+                *slot = Some(back);
+            }
         }
         Reserved { owed: Erased::new(owed), fill: fill::<T, O> }
     }
 
-    /// Delivers `msg` to what was reserved.
+    /// Delivers `msg` to what was reserved, or gives it back if the
+    /// reservation was lost (see [`Owed::fill`]).
     ///
     /// # Safety
     /// `T` is the channel's message type (the caller checked the channel).
-    pub(crate) unsafe fn send<T>(self, msg: T) {
+    pub(crate) unsafe fn send<T>(self, msg: T) -> Result<(), T> {
         let mut msg = Some(msg);
         // SAFETY: `fill` was made for this `T` (contract) and for the type
         // of `owed`, which it consumes.
-        unsafe { (self.fill)(self.owed, &mut msg as *mut Option<T> as *mut ()) }
+        unsafe { (self.fill)(self.owed, &mut msg as *mut Option<T> as *mut ()) };
+        match msg {
+            None => Ok(()),
+            Some(back) => Err(back),
+        }
     }
 }
 

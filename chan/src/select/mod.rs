@@ -251,9 +251,22 @@ impl<'a> Select<'a> {
         }
         let order: &[usize] = order;
         if let Until::Now = until {
-            return None;
+            return self.last_pass(order, mode);
         }
         self.wait_rounds(order, until, mode, std::panic::Location::caller())
+    }
+
+    /// One more try of every case before a select gives up (`try_select`,
+    /// or a deadline that has passed), as crossbeam-channel does. A first
+    /// pass sees each case empty at a different moment; a second one sees
+    /// whatever the others completed before the first pass ended, so a
+    /// program that sends on one channel and then takes a message from
+    /// another (making room for the select's peer, which then sends) never
+    /// finds every case empty.
+    #[cold]
+    #[inline(never)]
+    fn last_pass(&mut self, order: &[usize], mode: Mode) -> Option<usize> {
+        order.iter().copied().find(|&pos| try_case(&mut *self.cases[pos].1, mode))
     }
 
     /// The rest of the select loop, after a first try of every case found
@@ -295,7 +308,7 @@ impl<'a> Select<'a> {
         loop {
             let deadline = match until {
                 Until::Now => return None,
-                Until::Deadline(d) if Instant::now() >= d => return None,
+                Until::Deadline(d) if Instant::now() >= d => return self.last_pass(order, mode),
                 Until::Deadline(d) => Some(d),
                 Until::Forever => None,
             };
@@ -606,11 +619,13 @@ impl SelectedOperation<'_> {
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
-                Some(slot) => {
-                    // SAFETY: the same channel, so a ring of messages `T`.
-                    unsafe { slot.send(msg) };
-                    Ok(())
-                }
+                // SAFETY: the same channel, so a reservation for messages
+                // `T`.
+                Some(slot) => match unsafe { slot.send(msg) } {
+                    Ok(()) => Ok(()),
+                    // The reservation was lost: send as `send` does.
+                    Err(msg) => s.send(msg),
+                },
                 None => s.send(msg),
             },
             _ => panic!("passed a sender that wasn't selected"),
