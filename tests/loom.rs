@@ -428,3 +428,28 @@ fn list_receivers_help_across_a_block_end() {
         assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
     });
 }
+
+/// A `Select::send` on a rendezvous channel waits as a sender without its
+/// message; a receiver that polls with `try_recv` pairs with it and gets
+/// the message the select's owner brings once it is chosen.
+#[test]
+fn rendezvous_late_sender_meets_a_polling_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded(0);
+        let t = spawn(move || {
+            let mut sel = chan::Select::new();
+            sel.send(&s);
+            let op = sel.select();
+            op.send(&s, 7).unwrap();
+        });
+        let got = loop {
+            match r.try_recv() {
+                Ok(v) => break v,
+                Err(TryRecvError::Empty) => thread::yield_now(),
+                Err(TryRecvError::Disconnected) => unreachable!("the sender is alive"),
+            }
+        };
+        assert_eq!(got, 7);
+        t.join();
+    });
+}

@@ -53,5 +53,7 @@ pub use crate::err::{
     ReadyTimeoutError, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryReadyError,
     TryRecvError, TrySelectError, TrySendError,
 };
+#[doc(hidden)]
+pub use crate::select::__MacroSelect;
 pub use crate::select::{Select, SelectedOperation};
 pub use crate::timers::{after, at, never, tick};

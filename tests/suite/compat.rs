@@ -165,3 +165,259 @@ fn polling_receivers_lose_and_duplicate_nothing_when_they_pass_slow_senders() {
         assert!(seen.iter().flatten().all(|&x| x), "a message was lost");
     }
 }
+
+#[test]
+fn select_default_right_after_a_send_never_takes_the_default() {
+    // crossbeam's `linearizable_try`/`linearizable_default`/`_timeout`:
+    // two threads in lock-step through rendezvous channels; the one that
+    // selects has sent on `s1` itself, and the other, if it took that
+    // message, sent on `s2` first, so some case can always go.
+    const COUNT: usize = 20_000;
+    for (mode, unbounded) in [(0, false), (0, true), (1, false), (1, true), (2, false), (2, true)] {
+        let (start_s, start_r) = flavor::bounded::<()>(0);
+        let (end_s, end_r) = flavor::bounded::<()>(0);
+        let ((s1, r1), (s2, r2)) = if unbounded {
+            (flavor::unbounded::<i32>(), flavor::unbounded::<i32>())
+        } else {
+            (flavor::bounded::<i32>(1), flavor::bounded::<i32>(1))
+        };
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..COUNT {
+                    start_s.send(()).unwrap();
+                    s1.send(1).unwrap();
+                    let got = match mode {
+                        0 => {
+                            let mut sel = chan::Select::new();
+                            let a = sel.recv(&r1);
+                            let b = sel.recv(&r2);
+                            let op = sel.try_select().expect("a case can go");
+                            match op.index() {
+                                i if i == a => op.recv(&r1),
+                                i if i == b => op.recv(&r2),
+                                _ => unreachable!(),
+                            }
+                        }
+                        1 => {
+                            let mut sel = chan::Select::new();
+                            let a = sel.recv(&r1);
+                            let b = sel.recv(&r2);
+                            let op = sel.select_timeout(std::time::Duration::ZERO).expect("a case can go");
+                            match op.index() {
+                                i if i == a => op.recv(&r1),
+                                i if i == b => op.recv(&r2),
+                                _ => unreachable!(),
+                            }
+                        }
+                        _ => chan::select! {
+                            recv(r1) -> m => m,
+                            recv(r2) -> m => m,
+                            default => panic!("both channels looked empty"),
+                        },
+                    };
+                    assert_eq!(got, Ok(1));
+                    end_s.send(()).unwrap();
+                    let _ = r2.try_recv();
+                }
+            });
+            for _ in 0..COUNT {
+                start_r.recv().unwrap();
+                s2.send(1).unwrap();
+                let _ = r1.try_recv();
+                end_r.recv().unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+fn ready_means_a_receive_would_succeed_on_every_capacity() {
+    // A receiver waits with `ready` on three channels, then receives from
+    // the one reported; the sender offers on all three with `Select::send`
+    // (the buffered two only when empty). Each side must find the other,
+    // the rendezvous channel included.
+    const COUNT: usize = 20_000;
+    let (s1, r1) = flavor::unbounded::<usize>();
+    let (s2, r2) = flavor::bounded::<usize>(1);
+    let (s3, r3) = flavor::bounded::<usize>(0);
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 0..COUNT {
+                let mut sel = chan::Select::new();
+                let mut ops = [usize::MAX; 3];
+                if s1.is_empty() {
+                    ops[0] = sel.send(&s1);
+                }
+                if s2.is_empty() {
+                    ops[1] = sel.send(&s2);
+                }
+                ops[2] = sel.send(&s3);
+                let op = sel.select();
+                match op.index() {
+                    i0 if i0 == ops[0] => op.send(&s1, i).unwrap(),
+                    i1 if i1 == ops[1] => op.send(&s2, i).unwrap(),
+                    i2 if i2 == ops[2] => op.send(&s3, i).unwrap(),
+                    _ => unreachable!(),
+                }
+            }
+        });
+        let mut got = Vec::with_capacity(COUNT);
+        while got.len() < COUNT {
+            let mut sel = chan::Select::new();
+            let rs = [&r1, &r2, &r3];
+            for r in rs {
+                sel.recv(r);
+            }
+            let ready = sel.ready();
+            loop {
+                match rs[ready].try_recv() {
+                    Ok(v) => {
+                        got.push(v);
+                        break;
+                    }
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(TryRecvError::Disconnected) => unreachable!(),
+                }
+            }
+        }
+        got.sort_unstable();
+        assert!(got.iter().copied().eq(0..COUNT), "every message once");
+    });
+}
+
+#[test]
+fn ready_and_try_recv_keep_pace_with_a_rendezvous_hand_shake() {
+    // The lighter form: `ready` over two buffered channels, `try_recv` on
+    // the one reported, then a rendezvous with the sender, round after
+    // round.
+    const ROUNDS: usize = 10_000;
+    let (s1, r1) = flavor::unbounded::<usize>();
+    let (s2, r2) = flavor::bounded::<usize>(5);
+    let (hs, hr) = flavor::bounded::<()>(0);
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 0..ROUNDS {
+                if i % 2 == 0 {
+                    s1.send(i).unwrap();
+                } else {
+                    s2.send(i).unwrap();
+                }
+                hs.send(()).unwrap();
+            }
+        });
+        for i in 0..ROUNDS {
+            let mut sel = chan::Select::new();
+            sel.recv(&r1);
+            sel.recv(&r2);
+            let ready = sel.ready();
+            let got = if ready == 0 { r1.try_recv() } else { r2.try_recv() };
+            assert_eq!(got, Ok(i));
+            hr.recv().unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_send_arm_evaluates_its_message_only_when_chosen() {
+    use std::cell::Cell;
+    use std::collections::VecDeque;
+    for (s, r) in each_class::<i32>() {
+        let evaluated = Cell::new(0);
+        let mut queue = VecDeque::from([1, 2, 3]);
+        let message = |q: &mut VecDeque<i32>| {
+            evaluated.set(evaluated.get() + 1);
+            q.pop_front().unwrap()
+        };
+        // Nobody receives and nothing is buffered but the default can go:
+        // for a full or rendezvous channel the send arm loses.
+        if s.capacity() == Some(0) {
+            chan::select! {
+                send(s, message(&mut queue)) -> _ => panic!("no receiver waits"),
+                default => {}
+            }
+            assert_eq!((evaluated.get(), queue.len()), (0, 3), "the losing arm's message was not made");
+            continue;
+        }
+        while s.try_send(0).is_ok() && s.capacity().is_some() {}
+        let (_other_s, other_r) = flavor::bounded::<i32>(1);
+        _other_s.send(7).unwrap();
+        if s.capacity().is_some() {
+            // Full: the receive arm wins, and the popped item is not lost.
+            chan::select! {
+                send(s, message(&mut queue)) -> _ => panic!("the channel is full"),
+                recv(other_r) -> m => assert_eq!(m, Ok(7)),
+            }
+            assert_eq!((evaluated.get(), queue.len()), (0, 3));
+        }
+        // Room (or unbounded): the send arm wins and evaluates once.
+        while r.try_recv().is_ok() {}
+        chan::select! {
+            send(s, message(&mut queue)) -> res => assert_eq!(res, Ok(())),
+        }
+        assert_eq!((evaluated.get(), queue.len()), (1, 2));
+        assert_eq!(r.try_recv(), Ok(1));
+    }
+}
+
+#[test]
+fn a_chosen_send_arm_on_a_rendezvous_channel_meets_its_receiver() {
+    // The arm waits as a sender without a message; the receiver that pairs
+    // with it gets the message the arm then makes.
+    let (s, r) = flavor::bounded::<String>(0);
+    let (_never_s, never_r) = flavor::bounded::<String>(0);
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 0..1_000 {
+                chan::select! {
+                    send(s, format!("m{i}")) -> res => res.unwrap(),
+                    recv(never_r) -> _ => unreachable!(),
+                }
+            }
+        });
+        for i in 0..1_000 {
+            // Half of them found by polling, half by a blocking receive.
+            let got = if i % 2 == 0 {
+                loop {
+                    match r.try_recv() {
+                        Ok(m) => break m,
+                        Err(_) => thread::yield_now(),
+                    }
+                }
+            } else {
+                r.recv().unwrap()
+            };
+            assert_eq!(got, format!("m{i}"));
+        }
+    });
+}
+
+#[test]
+fn selected_operation_send_never_blocks() {
+    // A chosen `Select::send` holds what its message needs: even when
+    // another thread fills the channel (or takes the waiting receiver)
+    // before `SelectedOperation::send` runs, that send completes at once.
+    for (s, r) in each_class::<i32>() {
+        if s.capacity() == Some(0) {
+            thread::scope(|scope| {
+                let h = scope.spawn(|| r.recv());
+                // Waits until the receiver is there.
+                let mut sel = chan::Select::new();
+                sel.send(&s);
+                let op = sel.select();
+                // The receiver is set aside for us: nobody else can take it.
+                assert!(s.try_send(99).is_err());
+                op.send(&s, 1).unwrap();
+                assert_eq!(h.join().unwrap(), Ok(1));
+            });
+            continue;
+        }
+        let mut sel = chan::Select::new();
+        sel.send(&s);
+        let op = sel.select();
+        // Fill whatever room is left.
+        while s.try_send(0).is_ok() && s.capacity().is_some() {}
+        op.send(&s, 1).unwrap();
+        let got: Vec<i32> = r.try_iter().collect();
+        assert!(got.contains(&1));
+    }
+}

@@ -32,7 +32,18 @@ use std::cell::Cell;
 use std::ptr;
 
 use crate::context::{Context, Operation, Selected};
+use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::UnsafeCell;
+use crate::waker::Step;
+
+/// `Sudog::arrival` of a receiver: the value came with the selecting CAS.
+pub(crate) const ON_TIME: usize = 0;
+/// A late send reserved this receiver; the value comes later.
+pub(crate) const PENDING: usize = 1;
+/// The late value is in the receiver's slot.
+pub(crate) const FILLED: usize = 2;
+/// The late send was given up: receive again.
+pub(crate) const ABANDONED: usize = 3;
 
 /// One thread waiting on one channel (Go's `sudog`).
 pub(crate) struct Sudog<T> {
@@ -51,6 +62,19 @@ pub(crate) struct Sudog<T> {
     /// Go's `isSelect`: the owner waits on several operations at once, so a
     /// lost CAS may also mean another operation of it won.
     is_select: bool,
+    /// Not in Go: a sender without its value yet, a select's send whose
+    /// message comes with `SelectedOperation::send` (unbuffered channels
+    /// only). A receiver that selects it leaves a [`LatePeer`] in `peer`
+    /// and waits for the value there.
+    late_sender: bool,
+    /// A receiver's: how its value arrives (`ON_TIME`, or `PENDING` until
+    /// a late send that reserved it brings the value: `FILLED`, or gives up:
+    /// `ABANDONED`). Written by a peer before its CAS, then by the late
+    /// send's owner.
+    arrival: AtomicUsize,
+    /// A late sender's: where the receiver that selected it waits for the
+    /// value. Written under the lock before the selecting CAS.
+    peer: Cell<Option<LatePeer<T>>>,
     /// Go's `c`: the channel this sudog waits on, so that a select can find
     /// its way back to each channel it queued on.
     c: *const (),
@@ -68,6 +92,9 @@ impl<T> Sudog<T> {
             elem,
             success: Cell::new(false),
             is_select: false,
+            late_sender: false,
+            arrival: AtomicUsize::new(ON_TIME),
+            peer: Cell::new(None),
             c,
             next: Cell::new(ptr::null()),
             prev: Cell::new(ptr::null()),
@@ -85,13 +112,27 @@ impl<T> Sudog<T> {
         self.c
     }
 
+    /// A receiver selected by a late send waits here until the value comes
+    /// (`FILLED`) or the send is given up (`ABANDONED`); returns which, or
+    /// `ON_TIME` if the value came with the selection. Call only once the
+    /// context was selected with this sudog's operation.
+    pub(crate) fn wait_for_arrival(&self) -> usize {
+        wait_for_arrival(&self.arrival)
+    }
+
+    /// A late sender's peer, left by the receiver that selected it. Call
+    /// only once the context was selected with this sudog's operation.
+    pub(crate) fn take_peer(&self) -> Option<LatePeer<T>> {
+        self.peer.take()
+    }
+
     /// Swaps the owner's value slot with `local`.
     ///
     /// # Safety
     /// The caller holds the lock of the queue this sudog is linked in (or
     /// was unlinked from by the caller, under the same hold of the lock), and
     /// has not yet selected the sudog's context.
-    unsafe fn exchange(&self, local: &mut Option<T>) {
+    pub(crate) unsafe fn exchange(&self, local: &mut Option<T>) {
         // SAFETY: the sudog is alive and its owner is still in its frame
         // (module invariant: it cannot leave before being selected, which
         // has not happened, or before taking the lock, which we hold). The
@@ -169,6 +210,9 @@ impl<T> WaitQ<T> {
     /// returns its context for the caller to wake (Go's `dequeue`, which
     /// also skips the sudogs whose `selectDone` CAS fails).
     ///
+    /// `local` must not meet a late sender: buffered channels queue none,
+    /// and receivers of an unbuffered one use [`WaitQ::dequeue_with`].
+    ///
     /// Before the CAS it sets the sudog's `success` and, if `local` is given,
     /// swaps the sudog's value slot with it: a sender passes its message (it
     /// lands in a receiver's slot), a receiver passes `None` (it gets the
@@ -192,15 +236,32 @@ impl<T> WaitQ<T> {
     /// `dequeue` when the queue has a sudog.
     #[inline(never)]
     fn dequeue_slow(&mut self, mut local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
+        self.dequeue_with(success, |sg, _step| {
+            if let Some(local) = local.as_deref_mut() {
+                debug_assert!(!sg.late_sender, "a late sender has no value to swap");
+                // SAFETY: lock held, just unlinked by us, not selected (on
+                // `Undo`: its owner gave up but must take the lock, which we
+                // hold, before it leaves its frame).
+                unsafe { sg.exchange(local) };
+            }
+        })
+    }
+
+    /// [`WaitQ::dequeue`] with the hand-over in the caller's hands:
+    /// `hand_over` runs with [`Step::Prepare`] on each candidate, under the
+    /// lock and before the selecting CAS (which publishes what it wrote),
+    /// and with [`Step::Undo`] if the candidate could not be won.
+    pub(crate) fn dequeue_with(
+        &mut self,
+        success: bool,
+        mut hand_over: impl FnMut(&Sudog<T>, Step),
+    ) -> Option<Context> {
         while !self.first.is_null() {
             let sgp = self.unlink_first();
             // SAFETY: just unlinked by us under the lock and not yet
             // selected, so its owner is still waiting in its frame.
             let sg = unsafe { &*sgp };
-            if let Some(local) = local.as_deref_mut() {
-                // SAFETY: lock held, just unlinked by us, not selected.
-                unsafe { sg.exchange(local) };
-            }
+            hand_over(sg, Step::Prepare);
             sg.success.set(success);
             // Copy out what we need after the CAS: once it succeeds the
             // owner may return and `sg` be gone.
@@ -216,11 +277,9 @@ impl<T> WaitQ<T> {
                     // A plain wait has one operation, so only its own
                     // timeout can beat us.
                     debug_assert!(is_select || lost_to == Selected::Aborted, "lost to {lost_to:?}");
-                    if let Some(local) = local.as_deref_mut() {
-                        // SAFETY: the owner gave up but must take the lock,
-                        // which we hold, before it leaves its frame.
-                        unsafe { sg.exchange(local) };
-                    }
+                    // The owner gave up but must take the lock, which we
+                    // hold, before it leaves its frame.
+                    hand_over(sg, Step::Undo);
                     sg.success.set(false);
                 }
             }
@@ -266,6 +325,112 @@ impl<T> Sudog<T> {
     /// selecting CAS because another case won, not only to a timeout.
     pub(crate) fn new_select(cx: &Context, oper: Operation, elem: &UnsafeCell<Option<T>>, c: *const ()) -> Self {
         Sudog { is_select: true, ..Sudog::new(cx, oper, elem, c) }
+    }
+
+    /// A select's sending case without its value yet (see `late_sender`).
+    pub(crate) fn new_late_sender(cx: &Context, oper: Operation, elem: &UnsafeCell<Option<T>>, c: *const ()) -> Self {
+        Sudog { late_sender: true, ..Sudog::new_select(cx, oper, elem, c) }
+    }
+
+    /// Whether this is a sender without its value yet.
+    pub(crate) fn is_late_sender(&self) -> bool {
+        self.late_sender
+    }
+
+    /// Under the lock, before selecting this late sender: leaves it `peer`.
+    pub(crate) fn set_peer(&self, peer: Option<LatePeer<T>>) -> Option<LatePeer<T>> {
+        self.peer.replace(peer)
+    }
+
+    /// Under the lock, before selecting this receiver for a late send:
+    /// marks it `PENDING` (`ON_TIME` to undo), and returns where the value
+    /// goes.
+    pub(crate) fn reserve_for_late_send(&self, step: Step) -> Option<LatePeer<T>> {
+        match step {
+            Step::Prepare => {
+                // Published to the receiver by the selecting CAS.
+                self.arrival.store(PENDING, Ordering::Relaxed);
+                Some(LatePeer { elem: self.elem, arrival: &self.arrival, cx: self.cx.clone() })
+            }
+            Step::Undo => {
+                self.arrival.store(ON_TIME, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+}
+
+/// Waits while `arrival` is `PENDING`; returns what it became.
+pub(crate) fn wait_for_arrival(arrival: &AtomicUsize) -> usize {
+    // Acquire: pairs with the Release store of FILLED after the value was
+    // put (ON_TIME and PENDING came with the selecting CAS, which the
+    // waiter's wait already acquired).
+    let mut now = arrival.load(Ordering::Acquire);
+    while now == PENDING {
+        // The late send unparks us after it stores FILLED or ABANDONED;
+        // an early or stray unpark only loops.
+        crate::sync::thread::park();
+        now = arrival.load(Ordering::Acquire);
+    }
+    now
+}
+
+/// A receiver owed a value by a late send: its value slot, its arrival
+/// word, and its context to wake. The receiver stays in place, waiting in
+/// [`wait_for_arrival`], until `FILLED` or `ABANDONED`.
+pub(crate) struct LatePeer<T> {
+    elem: *const UnsafeCell<Option<T>>,
+    arrival: *const AtomicUsize,
+    cx: Context,
+}
+
+// SAFETY: a `LatePeer` moves one `T` to the receiver's thread (hence `T:
+// Send`); its pointers are used only for that hand-over, which the
+// receiver waits for.
+unsafe impl<T: Send> Send for LatePeer<T> {}
+
+impl<T> LatePeer<T> {
+    /// Where a receiver that is not parked (it found the late sender
+    /// itself) waits: `elem` and `arrival` are its own, marked `PENDING`.
+    pub(crate) fn new(elem: &UnsafeCell<Option<T>>, arrival: &AtomicUsize, cx: Context) -> Self {
+        arrival.store(PENDING, Ordering::Relaxed);
+        LatePeer { elem, arrival, cx }
+    }
+
+    /// Delivers `v` and wakes the receiver.
+    pub(crate) fn fill(mut self, v: T) {
+        // racecheck: the send happens now; the receiver acquires again when
+        // it sees FILLED.
+        self.cx.sync_with_waiter();
+        // SAFETY: the receiver keeps its slot in place while PENDING and
+        // does not touch it before FILLED; nobody else can reach it.
+        unsafe { (*self.elem).with_mut(|p| *p = Some(v)) };
+        self.settle(FILLED);
+    }
+
+    /// Stores `outcome` (Release: the receiver sees the value with
+    /// `FILLED`) and wakes the receiver; the peer is spent.
+    fn settle(&mut self, outcome: usize) {
+        let arrival = std::mem::replace(&mut self.arrival, ptr::null());
+        if !arrival.is_null() {
+            // SAFETY: still PENDING (not settled before), so the receiver
+            // keeps the word in place.
+            unsafe { (*arrival).store(outcome, Ordering::Release) };
+            self.cx.unpark();
+        }
+    }
+
+    /// Drops the peer without settling it: for a hand-over whose selecting
+    /// CAS failed, which the receiver never saw.
+    pub(crate) fn forget(mut self) {
+        self.arrival = ptr::null();
+    }
+}
+
+impl<T> Drop for LatePeer<T> {
+    /// Given up without a value: the receiver receives again.
+    fn drop(&mut self) {
+        self.settle(ABANDONED);
     }
 }
 
