@@ -279,8 +279,12 @@ impl<T> Sender<T> {
     /// Sends without blocking. Fails with the message if the channel is
     /// full (for `bounded(0)`: if no receiver is waiting) or closed.
     ///
-    /// A slot that a receiver is still reading counts as full: this never
-    /// waits for another thread to finish its operation.
+    /// This never waits for another thread to finish its operation, so a
+    /// slot that a receiver is still reading, or that another sender has
+    /// claimed and not yet written, counts as occupied: "full" can then be
+    /// answered although that receive has already taken its message.
+    /// crossbeam-channel waits for such a peer instead; no channel that
+    /// stores messages in their slots can do both (`docs/ring.md`).
     ///
     /// ```
     /// use chan::TrySendError;
@@ -414,8 +418,15 @@ pub struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Receives without blocking. A slot a sender is still writing counts as
-    /// empty: this never waits for another thread to finish its operation.
+    /// Receives without blocking.
+    ///
+    /// Linearizable, as crossbeam-channel's: `Empty` means that at some
+    /// moment during the call the channel held no message, so a thread
+    /// that sends and then calls `try_recv` always gets a message. It
+    /// never waits for another thread to finish its operation: a send
+    /// still being written has not taken effect yet; if a later message
+    /// is ready, the receive passes that slot and the late sender sends
+    /// again.
     ///
     /// ```
     /// use chan::TryRecvError;
