@@ -288,6 +288,17 @@ pub(crate) fn release_merge(sync: &Mutex<VClock>) {
     });
 }
 
+/// Go's `racereleaseacquire` on `sync`: the object takes the current
+/// thread's past in place of what it held, and the thread takes in what it
+/// held; then a fresh moment.
+pub(crate) fn release_acquire(sync: &Mutex<VClock>) {
+    with_current(|t| {
+        let mut sync = sync.lock().unwrap_or_else(PoisonError::into_inner);
+        t.clock.release_store_acquire(&mut sync);
+        t.clock.tick(t.slot);
+    });
+}
+
 /// A snapshot of the current thread's clock to carry along an edge (a
 /// spawn, a message); ticks the thread so that what it does afterwards is
 /// not covered.
