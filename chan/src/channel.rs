@@ -73,9 +73,10 @@ impl<T> Flavor<T> {
     pub(crate) fn addr(&self) -> *const () {
         dispatch!(self, c => &c.chan as *const _ as *const ())
     }
+    /// racecheck's view of the channel as a whole.
     #[inline]
-    fn closeclock(&self) -> &racecheck::annotate::SyncClock {
-        dispatch!(self, c => &c.closeclock)
+    pub(crate) fn race(&self) -> &crate::race::ChanRace {
+        dispatch!(self, c => &c.race)
     }
     /// The id the tracing events give the channel.
     fn id(&self) -> usize {
@@ -111,10 +112,13 @@ impl<T> Flavor<T> {
         dispatch!(self, c => c.close())
     }
 
-    /// Closes as Go's `close` does, publishing the closer's past first.
-    fn close_by_user(&self) -> bool {
-        self.closeclock().release_merge();
-        let closed = self.close();
+    /// Closes as Go's `close` does: publishes the closer's past first, and
+    /// is a write of the channel (at `at`) if it closed it.
+    fn close_by_user(&self, at: &'static std::panic::Location<'static>) -> bool {
+        // `is_closed` only when racecheck is on: Go writes the channel only
+        // in a close that closes it (a second one panics there).
+        let already_closed = racecheck::enabled() && self.is_closed();
+        let closed = self.race().close(at, already_closed, || self.close());
         if closed {
             crate::trace::closed(|| crate::trace::Park {
                 id: self.id(),
@@ -133,11 +137,12 @@ impl<T> Flavor<T> {
     fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
         if let Err(e) = &res {
             if *e == closed {
-                self.closeclock().acquire();
+                self.race().observed_close();
             }
         }
         res
     }
+
     fn is_closed(&self) -> bool {
         dispatch!(self, c => c.is_closed())
     }
@@ -273,8 +278,16 @@ impl<T> Sender<T> {
     /// drop(r);
     /// assert_eq!(s.try_send(3), Err(TrySendError::Disconnected(3)));
     /// ```
+    #[track_caller]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        self.flavor.try_send(msg)
+        // racecheck: a read of the channel, and the closer's past taken in
+        // if the channel turned out closed (see `send_until`).
+        self.flavor.race().send(std::panic::Location::caller());
+        let res = self.flavor.try_send(msg);
+        if let Err(TrySendError::Disconnected(_)) = &res {
+            self.flavor.race().observed_close();
+        }
+        res
     }
 
     /// Sends, blocking while the channel is full. For `bounded(0)` it
@@ -282,9 +295,30 @@ impl<T> Sender<T> {
     /// if the channel is closed or every receiver is gone.
     #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        self.flavor.send(msg, None).map_err(|e| match e {
+        self.send_until(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
         })
+    }
+
+    /// Every blocking send. racecheck sees a read of the channel before
+    /// the operation (Go's `racereadpc` in `chansend`), and a send that
+    /// fails because the channel is closed takes in the closer's past (Go's
+    /// `raceacquire` for the senders that `closechan` wakes).
+    #[track_caller]
+    fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        self.flavor.race().send(std::panic::Location::caller());
+        let res = self.flavor.send(msg, deadline);
+        if let Err(SendTimeoutError::Disconnected(_)) = &res {
+            self.flavor.race().observed_close();
+        }
+        res
+    }
+
+    /// racecheck: a send of this channel at `at` that goes around the
+    /// methods above (a select's reserved slot), as a read of the channel.
+    #[inline]
+    pub(crate) fn race_send(&self, at: &'static std::panic::Location<'static>) {
+        self.flavor.race().send(at);
     }
 
     /// Sends, blocking at most `timeout`.
@@ -297,14 +331,14 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.flavor.send(msg, deadline_after(timeout))
+        self.send_until(msg, deadline_after(timeout))
     }
 
     /// Sends, blocking until `deadline` at the latest. A deadline in the
     /// past still sends if that is possible without waiting.
     #[track_caller]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        self.flavor.send(msg, Some(deadline))
+        self.send_until(msg, Some(deadline))
     }
 
     /// Closes the channel, as Go's `close`: later sends (from any sender)
@@ -322,8 +356,9 @@ impl<T> Sender<T> {
     /// assert_eq!(r.recv(), Ok(1));
     /// assert!(r.recv().is_err());
     /// ```
+    #[track_caller]
     pub fn close(&self) -> bool {
-        self.flavor.close_by_user()
+        self.flavor.close_by_user(std::panic::Location::caller())
     }
 
     /// Whether the channel is closed, or every receiver is gone.
@@ -361,11 +396,14 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let flavor = &self.flavor;
+        let at = std::panic::Location::caller();
+        flavor.race().sender_dropping();
         // SAFETY: every `Sender` was counted once (`from_core` or `clone`)
         // and this is its one drop; it is not used afterwards.
         dispatch!(flavor, c => unsafe {
             c.release(Side::Sender, || {
-                flavor.close_by_user();
+                flavor.race().last_sender_gone();
+                flavor.close_by_user(at);
             })
         })
     }
