@@ -24,7 +24,7 @@ use dashmap::DashMap;
 
 use crate::clock::VClock;
 use crate::config::enabled;
-use crate::lazy_clock::{LazyBox, LazyClock};
+use crate::lazy_clock::{LazyBox, LazyClock, SyncCell};
 use crate::report::AccessKind;
 use crate::runtime::{self, with_current};
 use crate::shadow::Shadow;
@@ -207,6 +207,11 @@ impl SyncClock {
     /// The raw clock, for the crate's own wrappers.
     pub(crate) fn raw(&self) -> &Mutex<VClock> {
         self.clock.get()
+    }
+
+    /// The clock with its lock-order bookkeeping, for the crate's locks.
+    pub(crate) fn cell(&self) -> &SyncCell {
+        self.clock.cell()
     }
 }
 

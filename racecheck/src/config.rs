@@ -63,11 +63,20 @@ pub(crate) struct Options {
     pub(crate) log_path: Option<String>,
     /// Stripped from the front of every file name printed.
     pub(crate) strip_path_prefix: String,
+    // Reports beyond Go's.
+    /// Report cycles in the lock order (TSan's `detect_deadlocks`).
+    pub(crate) report_lock_order: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { exitcode: 66, halt_on_error: false, log_path: None, strip_path_prefix: String::new() }
+        Options {
+            exitcode: 66,
+            halt_on_error: false,
+            log_path: None,
+            strip_path_prefix: String::new(),
+            report_lock_order: true,
+        }
     }
 }
 
@@ -125,6 +134,13 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
                 options.strip_path_prefix = value.to_owned();
                 None
             }
+            "report_lock_order" => match flag(value) {
+                Some(on) => {
+                    options.report_lock_order = on;
+                    None
+                }
+                None => Some("report_lock_order wants 0 or 1"),
+            },
             _ => Some("unknown option"),
         };
         if let Some(problem) = problem {
@@ -132,6 +148,15 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
         }
     }
     (options, warnings)
+}
+
+/// A boolean option's value.
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +179,11 @@ mod tests {
         assert!(o.halt_on_error);
         assert_eq!(o.log_path.as_deref(), Some("/tmp/x"));
         assert_eq!(o.strip_path_prefix, "/src/");
+        assert!(o.report_lock_order);
+        let (o, w) = parse_options("report_lock_order=0 report_lock_order=maybe");
+        assert!(!o.report_lock_order);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("`report_lock_order=maybe`"), "{w:?}");
     }
 
     #[test]

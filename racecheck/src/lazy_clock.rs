@@ -7,7 +7,7 @@
 //! frees its own allocation and uses the winner's.
 
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use crate::clock::VClock;
@@ -80,10 +80,36 @@ impl<T: Default> Default for LazyBox<T> {
     }
 }
 
+/// A synchronization object's state: its vector clock, and whether the
+/// lock-order graph has a node for it. The cell's address names a lock in
+/// that graph: it is stable for the lock's life, and the node leaves the
+/// graph when the cell is freed, so a later lock at the same address never
+/// inherits its edges.
+#[derive(Default)]
+pub(crate) struct SyncCell {
+    pub(crate) clock: Mutex<VClock>,
+    pub(crate) in_lock_graph: AtomicBool,
+}
+
+impl SyncCell {
+    /// The name of this object in the lock-order graph.
+    pub(crate) fn id(&self) -> usize {
+        self as *const SyncCell as usize
+    }
+}
+
+impl Drop for SyncCell {
+    fn drop(&mut self) {
+        if *self.in_lock_graph.get_mut() {
+            crate::lock_order::forget(self.id());
+        }
+    }
+}
+
 /// A vector clock allocated on first use: the state of every sync object.
 #[derive(Default)]
 pub(crate) struct LazyClock {
-    cell: LazyBox<Mutex<VClock>>,
+    cell: LazyBox<SyncCell>,
 }
 
 impl LazyClock {
@@ -94,11 +120,17 @@ impl LazyClock {
     /// The clock, allocating it on first use.
     #[inline]
     pub(crate) fn get(&self) -> &Mutex<VClock> {
+        &self.cell.get().clock
+    }
+
+    /// The whole state, allocating it on first use.
+    #[inline]
+    pub(crate) fn cell(&self) -> &SyncCell {
         self.cell.get()
     }
 
     /// The clock if it was ever used.
     pub(crate) fn get_if_used(&self) -> Option<&Mutex<VClock>> {
-        self.cell.get_if_used()
+        self.cell.get_if_used().map(|cell| &cell.clock)
     }
 }

@@ -50,6 +50,7 @@ mod clock;
 mod config;
 pub mod deadlock;
 mod lazy_clock;
+mod lock_order;
 mod report;
 mod runtime;
 mod shadow;
@@ -67,4 +68,4 @@ pub mod __diagnostics {
         crate::runtime::slots_allocated()
     }
 }
-pub use report::race_count;
+pub use report::{race_count, reports, Reports};

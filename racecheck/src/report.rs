@@ -1,14 +1,16 @@
-//! Race reports in the shape of Go's `-race`, the summary at exit, and the
-//! exit status.
+//! Race reports in the shape of Go's `-race`, ThreadSanitizer's
+//! lock-order-inversion reports, the summary at exit, and the exit status.
 //!
 //! A report names both accesses (kind, address, thread, source location),
 //! the current thread's backtrace (captured only now that a race was found)
 //! and where the threads involved were created. The same pair of source
-//! locations is reported once, whichever side came first. When the process
-//! exits after at least one report, `Found N data race(s)` is printed and the
-//! exit status becomes `exitcode` (66 unless `RACECHECK_OPTIONS` says
-//! otherwise), from an `atexit` handler so that it also works when `main`
-//! returns normally, as a test harness's does.
+//! locations is reported once, whichever side came first; a cycle of lock
+//! acquisitions once per set of places. When the process exits after at
+//! least one report, the summary line (`Found N data race(s)`, and the
+//! potential deadlocks) is printed and the exit status becomes `exitcode`
+//! (66 unless `RACECHECK_OPTIONS` says otherwise), from an `atexit` handler
+//! so that it also works when `main` returns normally, as a test harness's
+//! does.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -60,7 +62,45 @@ pub(crate) struct Race {
     pub(crate) previous: SideInfo,
 }
 
+/// A kind of lock, for lock-order reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LockKind {
+    Mutex,
+    RwLock,
+}
+
+impl LockKind {
+    fn word(self) -> &'static str {
+        match self {
+            LockKind::Mutex => "Mutex",
+            LockKind::RwLock => "RwLock",
+        }
+    }
+}
+
+/// One edge of a lock-order cycle: thread `tid` took the lock `to` (at
+/// `acquired_at`) while holding `from` (taken at `held_at`). Locks are
+/// given as their address and kind, and their name in the graph.
+pub(crate) struct InversionEdge {
+    pub(crate) from: (usize, LockKind),
+    pub(crate) to: (usize, LockKind),
+    pub(crate) from_id: usize,
+    pub(crate) to_id: usize,
+    pub(crate) tid: u32,
+    pub(crate) held_at: &'static Location<'static>,
+    pub(crate) acquired_at: &'static Location<'static>,
+    /// The edge the current thread is adding now (its stack is at hand).
+    pub(crate) current: bool,
+}
+
+/// A cycle in the lock-order graph: each edge's `to` is the next one's
+/// `from`, and the last one's `to` the first one's `from`.
+pub(crate) struct Inversion {
+    pub(crate) edges: Vec<InversionEdge>,
+}
+
 static RACES: AtomicUsize = AtomicUsize::new(0);
+static INVERSIONS: AtomicUsize = AtomicUsize::new(0);
 
 /// The number of data races reported so far in this process.
 ///
@@ -78,14 +118,39 @@ pub fn race_count() -> usize {
     RACES.load(Ordering::Relaxed)
 }
 
+/// How many reports of each kind this process has made so far.
+///
+/// All zero when detection is off.
+///
+/// ```
+/// let reports = racecheck::reports();
+/// assert_eq!(reports.races, racecheck::race_count());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reports {
+    /// Data races reported (what [`race_count`] returns).
+    pub races: usize,
+    /// Potential deadlocks reported: cycles in the order threads take
+    /// racecheck's locks (`WARNING: POTENTIAL DEADLOCK`).
+    pub lock_order_inversions: usize,
+}
+
+/// How many reports of each kind this process has made so far (see
+/// [`Reports`]).
+pub fn reports() -> Reports {
+    Reports { races: race_count(), lock_order_inversions: INVERSIONS.load(Ordering::Relaxed) }
+}
+
 type PlaceKey = (&'static str, u32, u32);
 
 struct Sink {
     seen: BTreeSet<(PlaceKey, PlaceKey)>,
+    seen_cycles: BTreeSet<Vec<(PlaceKey, PlaceKey)>>,
     file: Option<File>,
 }
 
-static SINK: Mutex<Sink> = Mutex::new(Sink { seen: BTreeSet::new(), file: None });
+static SINK: Mutex<Sink> = Mutex::new(Sink { seen: BTreeSet::new(), seen_cycles: BTreeSet::new(), file: None });
 
 fn place_key(location: Option<&'static Location<'static>>) -> PlaceKey {
     location.map_or(("", 0, 0), |l| (l.file(), l.line(), l.column()))
@@ -132,19 +197,101 @@ pub(crate) fn data_race(race: Race) -> bool {
     }
     let text = format_race(&race);
     emit(&mut sink, &text);
-    let count = RACES.fetch_add(1, Ordering::Relaxed) + 1;
-    if options().halt_on_error {
-        emit(&mut sink, &summary(count));
-        // SAFETY: `_exit` ends the process at once without running Rust or
-        // C destructors; nothing is left half-written because the report
-        // and summary above were written with whole `write_all` calls.
-        unsafe { libc::_exit(options().exitcode) }
-    }
+    RACES.fetch_add(1, Ordering::Relaxed);
+    halt_if_asked(&mut sink);
     true
 }
 
-fn summary(count: usize) -> String {
-    format!("Found {count} data race(s)\n")
+/// With `halt_on_error`, ends the process right after a report.
+fn halt_if_asked(sink: &mut Sink) {
+    if options().halt_on_error {
+        emit(sink, &summary(reports()));
+        // SAFETY: `_exit` ends the process at once without running Rust or
+        // C destructors; nothing is left half-written because the report
+        // and summary were written with whole `write_all` calls.
+        unsafe { libc::_exit(options().exitcode) }
+    }
+}
+
+/// The line printed at exit: `Found N data race(s)`, then the other kinds
+/// of report when there were any.
+fn summary(reports: Reports) -> String {
+    let mut line = format!("Found {} data race(s)", reports.races);
+    if reports.lock_order_inversions > 0 {
+        let _ = write!(line, " and {} potential deadlock(s)", reports.lock_order_inversions);
+    }
+    line.push('\n');
+    line
+}
+
+/// Reports a lock-order inversion unless the same places were reported
+/// before. Returns whether it was printed.
+#[cold]
+#[inline(never)]
+pub(crate) fn lock_order_inversion(cycle: Inversion) -> bool {
+    let mut places: Vec<(PlaceKey, PlaceKey)> =
+        cycle.edges.iter().map(|e| (place_key(Some(e.held_at)), place_key(Some(e.acquired_at)))).collect();
+    places.sort_unstable();
+    let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
+    if !sink.seen_cycles.insert(places) {
+        return false;
+    }
+    let text = format_inversion(&cycle);
+    emit(&mut sink, &text);
+    INVERSIONS.fetch_add(1, Ordering::Relaxed);
+    halt_if_asked(&mut sink);
+    true
+}
+
+fn format_inversion(cycle: &Inversion) -> String {
+    // Name the locks M1, M2, ... in the order the cycle visits them.
+    let mut names: Vec<usize> = Vec::new();
+    for edge in &cycle.edges {
+        for id in [edge.from_id, edge.to_id] {
+            if !names.contains(&id) {
+                names.push(id);
+            }
+        }
+    }
+    let name = |id: usize| format!("M{}", names.iter().position(|&n| n == id).map_or(0, |i| i + 1));
+    let mut out = String::from("==================\nWARNING: POTENTIAL DEADLOCK (lock-order inversion)\n");
+    out.push_str("Cycle in lock order graph: ");
+    for edge in &cycle.edges {
+        let _ = write!(out, "{} ({:#014x}) => ", name(edge.from_id), edge.from.0);
+    }
+    if let Some(first) = cycle.edges.first() {
+        let _ = writeln!(out, "{}", name(first.from_id));
+    }
+    let mut threads = Vec::new();
+    for edge in &cycle.edges {
+        let info = thread_info(edge.tid);
+        let _ = writeln!(
+            out,
+            "\n{} {} acquired here while holding {} {} in thread {}:",
+            edge.to.1.word(),
+            name(edge.to_id),
+            edge.from.1.word().to_lowercase(),
+            name(edge.from_id),
+            thread_label(edge.tid, info.as_deref()),
+        );
+        if edge.current {
+            write_stack(&mut out, AccessKind::Read, edge.acquired_at);
+        } else {
+            let _ = writeln!(out, "  {}", place(edge.acquired_at));
+        }
+        let _ = writeln!(
+            out,
+            "\n{} {} previously acquired by the same thread here:\n  {}",
+            edge.from.1.word(),
+            name(edge.from_id),
+            place(edge.held_at)
+        );
+        threads.push(info);
+    }
+    out.push('\n');
+    describe_threads(&mut out, threads);
+    out.push_str("==================\n");
+    out
 }
 
 fn strip(path: &str) -> &str {
@@ -204,8 +351,15 @@ fn format_race(race: &Race) -> String {
         }
         None => out.push_str("  (location not recorded)\n"),
     }
+    describe_threads(&mut out, [Some(race.current.clone()), previous_info]);
+    out.push_str("==================\n");
+    out
+}
+
+/// Where each of `threads` was created, once per thread.
+fn describe_threads(out: &mut String, threads: impl IntoIterator<Item = Option<Arc<ThreadInfo>>>) {
     let mut described = Vec::new();
-    for info in std::iter::once(Some(race.current.clone())).chain([previous_info]) {
+    for info in threads {
         let Some(info) = info else { continue };
         if described.contains(&info.tid) {
             continue;
@@ -214,7 +368,7 @@ fn format_race(race: &Race) -> String {
         match info.created_at {
             Some(site) => {
                 let _ = writeln!(out, "Thread T{} ({}) created at:", info.tid, status(&info));
-                write_creation(&mut out, &info, site);
+                write_creation(out, &info, site);
             }
             None if info.name.as_deref() == Some("main") => {}
             None => {
@@ -228,8 +382,6 @@ fn format_race(race: &Race) -> String {
             }
         }
     }
-    out.push_str("==================\n");
-    out
 }
 
 /// One resolved frame of a backtrace.
@@ -340,12 +492,12 @@ fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'
 }
 
 extern "C" fn at_exit() {
-    let count = race_count();
-    if count == 0 {
+    let reports = reports();
+    if reports.races + reports.lock_order_inversions == 0 {
         return;
     }
     let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
-    emit(&mut sink, &summary(count));
+    emit(&mut sink, &summary(reports));
     let _ = std::io::stdout().flush();
     // SAFETY: we are already inside `exit`, running its handlers; `_exit`
     // ends the process with our status instead of the program's, without
