@@ -46,6 +46,7 @@ fn decide() -> bool {
         // Parse the options now so that a bad one is named at start-up,
         // and make sure the summary is printed at exit.
         let _ = options();
+        crate::suppress::load();
         crate::report::install_exit_hook();
     }
     on
@@ -66,6 +67,8 @@ pub(crate) struct Options {
     // Reports beyond Go's.
     /// Report cycles in the lock order (TSan's `detect_deadlocks`).
     pub(crate) report_lock_order: bool,
+    /// A file of TSan-style suppressions.
+    pub(crate) suppressions: Option<String>,
 }
 
 impl Default for Options {
@@ -76,6 +79,7 @@ impl Default for Options {
             log_path: None,
             strip_path_prefix: String::new(),
             report_lock_order: true,
+            suppressions: None,
         }
     }
 }
@@ -141,6 +145,10 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
                 }
                 None => Some("report_lock_order wants 0 or 1"),
             },
+            "suppressions" => {
+                options.suppressions = (!value.is_empty()).then(|| value.to_owned());
+                None
+            }
             _ => Some("unknown option"),
         };
         if let Some(problem) = problem {
@@ -180,6 +188,8 @@ mod tests {
         assert_eq!(o.log_path.as_deref(), Some("/tmp/x"));
         assert_eq!(o.strip_path_prefix, "/src/");
         assert!(o.report_lock_order);
+        assert_eq!(o.suppressions, None);
+        assert_eq!(parse_options("suppressions=/etc/supp.txt").0.suppressions.as_deref(), Some("/etc/supp.txt"));
         let (o, w) = parse_options("report_lock_order=0 report_lock_order=maybe");
         assert!(!o.report_lock_order);
         assert_eq!(w.len(), 1, "{w:?}");

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::options;
 use crate::runtime::{thread_info, ThreadInfo};
+use crate::suppress;
 
 /// What an access did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +102,7 @@ pub(crate) struct Inversion {
 
 static RACES: AtomicUsize = AtomicUsize::new(0);
 static INVERSIONS: AtomicUsize = AtomicUsize::new(0);
+static SUPPRESSED: AtomicUsize = AtomicUsize::new(0);
 
 /// The number of data races reported so far in this process.
 ///
@@ -134,12 +136,19 @@ pub struct Reports {
     /// Potential deadlocks reported: cycles in the order threads take
     /// racecheck's locks (`WARNING: POTENTIAL DEADLOCK`).
     pub lock_order_inversions: usize,
+    /// Reports of either kind that a suppression (`RACECHECK_OPTIONS=
+    /// suppressions=FILE`) silenced: neither printed nor counted above.
+    pub suppressed: usize,
 }
 
 /// How many reports of each kind this process has made so far (see
 /// [`Reports`]).
 pub fn reports() -> Reports {
-    Reports { races: race_count(), lock_order_inversions: INVERSIONS.load(Ordering::Relaxed) }
+    Reports {
+        races: race_count(),
+        lock_order_inversions: INVERSIONS.load(Ordering::Relaxed),
+        suppressed: SUPPRESSED.load(Ordering::Relaxed),
+    }
 }
 
 type PlaceKey = (&'static str, u32, u32);
@@ -195,11 +204,30 @@ pub(crate) fn data_race(race: Race) -> bool {
     if !sink.seen.insert(pair) {
         return false;
     }
-    let text = format_race(&race);
+    let stack = frames(&backtrace::Backtrace::new());
+    if race_suppressed(&race, &stack) {
+        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        return false;
+    }
+    let text = format_race(&race, &stack);
     emit(&mut sink, &text);
     RACES.fetch_add(1, Ordering::Relaxed);
     halt_if_asked(&mut sink);
     true
+}
+
+/// Whether a `race:` or `race_top:` suppression matches the race: the
+/// current side's stack, the previous side's file.
+fn race_suppressed(race: &Race, stack: &[Frame]) -> bool {
+    let current_top = stack.iter().find(|f| f.is_at(race.current_location));
+    let mut top = vec![race.current_location.file()];
+    if let Some(frame) = current_top {
+        top.extend(frame.names());
+    }
+    top.extend(race.previous.location.map(|l| l.file()));
+    let mut all = top.clone();
+    all.extend(stack.iter().flat_map(Frame::names));
+    suppress::is_suppressed(suppress::Kind::Race, &top, &all)
 }
 
 /// With `halt_on_error`, ends the process right after a report.
@@ -220,6 +248,13 @@ fn summary(reports: Reports) -> String {
     if reports.lock_order_inversions > 0 {
         let _ = write!(line, " and {} potential deadlock(s)", reports.lock_order_inversions);
     }
+    let mut notes = Vec::new();
+    if reports.suppressed > 0 {
+        notes.push(format!("{} suppressed", reports.suppressed));
+    }
+    if !notes.is_empty() {
+        let _ = write!(line, " ({})", notes.join("; "));
+    }
     line.push('\n');
     line
 }
@@ -236,14 +271,21 @@ pub(crate) fn lock_order_inversion(cycle: Inversion) -> bool {
     if !sink.seen_cycles.insert(places) {
         return false;
     }
-    let text = format_inversion(&cycle);
+    let stack = frames(&backtrace::Backtrace::new());
+    let mut names: Vec<&str> = cycle.edges.iter().flat_map(|e| [e.held_at.file(), e.acquired_at.file()]).collect();
+    names.extend(stack.iter().flat_map(Frame::names));
+    if suppress::is_suppressed(suppress::Kind::Deadlock, &[], &names) {
+        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        return false;
+    }
+    let text = format_inversion(&cycle, &stack);
     emit(&mut sink, &text);
     INVERSIONS.fetch_add(1, Ordering::Relaxed);
     halt_if_asked(&mut sink);
     true
 }
 
-fn format_inversion(cycle: &Inversion) -> String {
+fn format_inversion(cycle: &Inversion, stack: &[Frame]) -> String {
     // Name the locks M1, M2, ... in the order the cycle visits them.
     let mut names: Vec<usize> = Vec::new();
     for edge in &cycle.edges {
@@ -275,7 +317,7 @@ fn format_inversion(cycle: &Inversion) -> String {
             thread_label(edge.tid, info.as_deref()),
         );
         if edge.current {
-            write_stack(&mut out, AccessKind::Read, edge.acquired_at);
+            write_stack(&mut out, stack, AccessKind::Read, edge.acquired_at);
         } else {
             let _ = writeln!(out, "  {}", place(edge.acquired_at));
         }
@@ -322,7 +364,7 @@ fn status(info: &ThreadInfo) -> &'static str {
     }
 }
 
-fn format_race(race: &Race) -> String {
+fn format_race(race: &Race, stack: &[Frame]) -> String {
     let previous_info =
         if race.previous.tid == race.current.tid { Some(race.current.clone()) } else { thread_info(race.previous.tid) };
     let mut out = String::new();
@@ -334,7 +376,7 @@ fn format_race(race: &Race) -> String {
         race.addr,
         thread_label(race.current.tid, Some(&race.current)),
     );
-    write_stack(&mut out, race.current_kind, race.current_location);
+    write_stack(&mut out, stack, race.current_kind, race.current_location);
     let _ = writeln!(
         out,
         "Previous {} at {:#014x} by thread {}:",
@@ -411,6 +453,12 @@ impl Frame {
         PREFIXES.iter().any(|p| self.name.starts_with(p)) || self.name.contains(" as core::ops::function::Fn")
     }
 
+    /// What a suppression pattern is matched against: the function name
+    /// and the file.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.file.as_deref())
+    }
+
     fn render(&self) -> String {
         match (&self.file, self.line) {
             (Some(file), Some(line)) => format!("  {}  {}:{line}", self.name, strip(file)),
@@ -445,8 +493,7 @@ fn frames(trace: &backtrace::Backtrace) -> Vec<Frame> {
 /// give, the stack starts at the first frame below the cell's `Drop` and
 /// the drop glue. Falls back to the bare access site when the binary has no
 /// symbols to resolve.
-fn write_stack(out: &mut String, kind: AccessKind, access: &'static Location<'static>) {
-    let frames = frames(&backtrace::Backtrace::new());
+fn write_stack(out: &mut String, frames: &[Frame], kind: AccessKind, access: &'static Location<'static>) {
     let mut lines = Vec::new();
     if kind == AccessKind::Drop {
         let below_drop =
@@ -494,6 +541,11 @@ fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'
 extern "C" fn at_exit() {
     let reports = reports();
     if reports.races + reports.lock_order_inversions == 0 {
+        if reports.suppressed > 0 {
+            // Only suppressed reports: say so, and leave the status alone.
+            let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
+            emit(&mut sink, &summary(reports));
+        }
         return;
     }
     let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
