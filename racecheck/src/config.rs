@@ -47,6 +47,7 @@ fn decide() -> bool {
         // and make sure the summary is printed at exit.
         let _ = options();
         crate::suppress::load();
+        crate::std_threads::keep_interposition();
         crate::report::install_exit_hook();
     }
     on

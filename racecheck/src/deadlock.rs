@@ -138,7 +138,9 @@ fn set_parked(parked: Option<(&'static str, &'static Location<'static>)>) {
     if parked.is_some() {
         static WATCHDOG: Once = Once::new();
         WATCHDOG.call_once(|| {
-            let _ = std::thread::Builder::new().name("racecheck-deadlock".into()).spawn(watch);
+            let _ = crate::std_threads::bypass(|| {
+                std::thread::Builder::new().name("racecheck-deadlock".into()).spawn(watch)
+            });
         });
     }
 }

@@ -54,6 +54,7 @@ mod lock_order;
 mod report;
 mod runtime;
 mod shadow;
+mod std_threads;
 mod suppress;
 pub mod sync;
 pub mod thread;

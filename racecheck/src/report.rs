@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::panic::Location;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::options;
@@ -103,6 +103,7 @@ pub(crate) struct Inversion {
 static RACES: AtomicUsize = AtomicUsize::new(0);
 static INVERSIONS: AtomicUsize = AtomicUsize::new(0);
 static SUPPRESSED: AtomicUsize = AtomicUsize::new(0);
+static RACES_OUTSIDE: AtomicUsize = AtomicUsize::new(0);
 
 /// The number of data races reported so far in this process.
 ///
@@ -139,6 +140,12 @@ pub struct Reports {
     /// Reports of either kind that a suppression (`RACECHECK_OPTIONS=
     /// suppressions=FILE`) silenced: neither printed nor counted above.
     pub suppressed: usize,
+    /// Of `races`, those involving a thread that racecheck did not start
+    /// (one started by `std::thread` in the program, not `main` nor a test
+    /// harness's thread): such a thread's code may synchronize through
+    /// std's types, which racecheck cannot see, so the report may be false.
+    /// The first such report says so.
+    pub races_with_threads_outside_racecheck: usize,
 }
 
 /// How many reports of each kind this process has made so far (see
@@ -148,6 +155,7 @@ pub fn reports() -> Reports {
         races: race_count(),
         lock_order_inversions: INVERSIONS.load(Ordering::Relaxed),
         suppressed: SUPPRESSED.load(Ordering::Relaxed),
+        races_with_threads_outside_racecheck: RACES_OUTSIDE.load(Ordering::Relaxed),
     }
 }
 
@@ -209,9 +217,15 @@ pub(crate) fn data_race(race: Race) -> bool {
         SUPPRESSED.fetch_add(1, Ordering::Relaxed);
         return false;
     }
-    let text = format_race(&race, &stack);
+    let previous =
+        if race.previous.tid == race.current.tid { Some(race.current.clone()) } else { thread_info(race.previous.tid) };
+    let outside = started_outside(&race.current) || previous.as_deref().is_some_and(started_outside);
+    let text = format_race(&race, previous, &stack, outside);
     emit(&mut sink, &text);
     RACES.fetch_add(1, Ordering::Relaxed);
+    if outside {
+        RACES_OUTSIDE.fetch_add(1, Ordering::Relaxed);
+    }
     halt_if_asked(&mut sink);
     true
 }
@@ -249,6 +263,12 @@ fn summary(reports: Reports) -> String {
         let _ = write!(line, " and {} potential deadlock(s)", reports.lock_order_inversions);
     }
     let mut notes = Vec::new();
+    if reports.races_with_threads_outside_racecheck > 0 {
+        notes.push(format!(
+            "{} involving threads not started through racecheck, see the note",
+            reports.races_with_threads_outside_racecheck
+        ));
+    }
     if reports.suppressed > 0 {
         notes.push(format!("{} suppressed", reports.suppressed));
     }
@@ -364,9 +384,56 @@ fn status(info: &ThreadInfo) -> &'static str {
     }
 }
 
-fn format_race(race: &Race, stack: &[Frame]) -> String {
-    let previous_info =
-        if race.previous.tid == race.current.tid { Some(race.current.clone()) } else { thread_info(race.previous.tid) };
+/// Whether `info` is a thread the program started without racecheck (by
+/// `std::thread`, or by means racecheck never heard of), other than the
+/// main thread and a test harness's thread running a test: a thread whose
+/// code may well synchronize through std's types, which racecheck cannot
+/// see.
+fn started_outside(info: &ThreadInfo) -> bool {
+    if info.created_at.is_some() || info.name.as_deref() == Some("main") {
+        return false;
+    }
+    !spawned_by_harness(info)
+}
+
+/// Whether a test harness started the thread to run a test: libtest (the
+/// `test` crate) starts one per test, a root of the program under test as
+/// `main` is. Decided once, from the creation stack.
+fn spawned_by_harness(info: &ThreadInfo) -> bool {
+    *info.spawned_by_harness.get_or_init(|| {
+        let stack = info.creation_stack.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        info.std_spawned
+            && stack.is_some_and(|mut stack| {
+                stack.resolve();
+                frames(&stack).iter().any(|f| f.name.starts_with("test::"))
+            })
+    })
+}
+
+/// Said once per process, in the first report that involves a thread
+/// racecheck did not start.
+static OUTSIDE_NOTED: AtomicBool = AtomicBool::new(false);
+
+fn outside_note() -> &'static str {
+    if crate::std_threads::SEEN {
+        "Note: a thread above was not started through racecheck::thread. racecheck sees\n\
+         std::thread's spawn and join, but not std::sync (Mutex, RwLock, Condvar, Barrier,\n\
+         Once, mpsc, atomics) nor the implicit join at the end of std::thread::scope: if\n\
+         the two accesses are ordered by one of those, this report is false. Use the\n\
+         racecheck::sync type of the same name, racecheck::thread::scope, or\n\
+         racecheck::annotate for synchronization of your own. (Said once; the summary\n\
+         counts such reports.)\n"
+    } else {
+        "Note: a thread above was not started through racecheck::thread. On this platform\n\
+         racecheck sees neither std::thread's spawn and join nor std::sync (Mutex, RwLock,\n\
+         Condvar, Barrier, Once, mpsc, atomics): if the two accesses are ordered by one of\n\
+         those, this report is false. Use racecheck::thread, the racecheck::sync type of the\n\
+         same name, or racecheck::annotate for synchronization of your own. (Said once; the\n\
+         summary counts such reports.)\n"
+    }
+}
+
+fn format_race(race: &Race, previous_info: Option<Arc<ThreadInfo>>, stack: &[Frame], outside: bool) -> String {
     let mut out = String::new();
     out.push_str("==================\nWARNING: DATA RACE\n");
     let _ = writeln!(
@@ -394,6 +461,9 @@ fn format_race(race: &Race, stack: &[Frame]) -> String {
         None => out.push_str("  (location not recorded)\n"),
     }
     describe_threads(&mut out, [Some(race.current.clone()), previous_info]);
+    if outside && !OUTSIDE_NOTED.swap(true, Ordering::Relaxed) {
+        out.push_str(outside_note());
+    }
     out.push_str("==================\n");
     out
 }
@@ -413,6 +483,18 @@ fn describe_threads(out: &mut String, threads: impl IntoIterator<Item = Option<A
                 write_creation(out, &info, site);
             }
             None if info.name.as_deref() == Some("main") => {}
+            None if info.std_spawned && spawned_by_harness(&info) => {
+                let _ = writeln!(
+                    out,
+                    "Thread T{} ({}) is the test harness's thread for this test",
+                    info.tid,
+                    status(&info)
+                );
+            }
+            None if info.std_spawned => {
+                let _ = writeln!(out, "Thread T{} ({}) created by std::thread at:", info.tid, status(&info));
+                write_std_creation(out, &info);
+            }
             None => {
                 let _ = writeln!(
                     out,
@@ -535,6 +617,32 @@ fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'
             out.push_str(&frame.render());
             out.push('\n');
         }
+    }
+}
+
+/// Where a std thread was created: the spawning thread's stack at its
+/// `pthread_create`, from the first frame outside std and racecheck (the
+/// program's call to `std::thread::spawn` or the like) outwards.
+fn write_std_creation(out: &mut String, info: &ThreadInfo) {
+    let stack = info.creation_stack.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let Some(mut stack) = stack else {
+        out.push_str("  (the spawning stack is no longer kept)\n");
+        return;
+    };
+    stack.resolve();
+    let frames = frames(&stack);
+    const MACHINERY: [&str; 8] = ["racecheck::", "std::", "<std::", "core::", "<core::", "alloc::", "<alloc::", "__"];
+    let machinery =
+        |f: &Frame| MACHINERY.iter().any(|m| f.name.starts_with(m)) || f.name == "pthread_create" || f.name == "??";
+    let first = frames.iter().position(|f| !machinery(f));
+    let mut printed = false;
+    for frame in frames[first.unwrap_or(frames.len())..].iter().filter(|f| !f.is_plumbing()) {
+        out.push_str(&frame.render());
+        out.push('\n');
+        printed = true;
+    }
+    if !printed {
+        out.push_str("  (no symbols to show the spawning stack)\n");
     }
 }
 

@@ -197,7 +197,7 @@ impl Builder {
             return Ok(JoinHandle::new(inner, None, None));
         }
         let (body, final_clock, info) = Fork::new(self.name, Location::caller()).wrap(None, f);
-        let inner = self.inner.spawn(body)?;
+        let inner = crate::std_threads::bypass(|| self.inner.spawn(body))?;
         Ok(JoinHandle::new(inner, Some(final_clock), Some(info)))
     }
 
@@ -218,7 +218,7 @@ impl Builder {
         }
         let scope_clock = scope_clock(scope.key());
         let (body, final_clock, info) = Fork::new(self.name, Location::caller()).wrap(scope_clock, f);
-        let inner = self.inner.spawn_scoped(&scope.inner, body)?;
+        let inner = crate::std_threads::bypass(|| self.inner.spawn_scoped(&scope.inner, body))?;
         Ok(ScopedJoinHandle::new(inner, Some(final_clock), Some(info)))
     }
 }
