@@ -1,4 +1,7 @@
 //! Go's `fatal error: all goroutines are asleep - deadlock!`, for threads.
+//! (Potential deadlocks, cycles in the lock order that this run did not
+//! hit, are reported separately, as ThreadSanitizer's lock-order
+//! inversions: see the crate documentation.)
 //!
 //! Blocking operations that racecheck hears about (the `chan` channels'
 //! parks, the joins of [`thread`](crate::thread), and the waits of

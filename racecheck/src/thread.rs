@@ -7,6 +7,9 @@
 //! Every thread spawned here records its name and its creation site
 //! (through `#[track_caller]`) for reports. The API mirrors `std::thread`:
 //! replacing `std::thread` with `racecheck::thread` is a one-line change.
+//! On Linux racecheck also sees the spawn and join of threads started with
+//! `std::thread` itself, but not the implicit join at the end of
+//! `std::thread::scope`, which [`scope`] here does see.
 
 use std::collections::HashMap;
 use std::fmt;
