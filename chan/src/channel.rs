@@ -78,6 +78,16 @@ impl<T> Flavor<T> {
     pub(crate) fn race(&self) -> &crate::race::ChanRace {
         dispatch!(self, c => &c.race)
     }
+
+    /// racecheck: a send at `at` reads the channel. The flag is tested
+    /// before the flavor is looked at, so that with detection off a send
+    /// pays one relaxed load and nothing more.
+    #[inline]
+    fn race_send(&self, at: &'static std::panic::Location<'static>) {
+        if racecheck::enabled() {
+            self.race().send(at);
+        }
+    }
     /// The id the tracing events give the channel.
     fn id(&self) -> usize {
         self.addr() as usize
@@ -280,8 +290,18 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        // racecheck: a read of the channel, and the closer's past taken in
-        // if the channel turned out closed (see `send_until`).
+        if racecheck::enabled() {
+            return self.try_send_watched(msg);
+        }
+        self.flavor.try_send(msg)
+    }
+
+    /// `try_send` with detection on: a read of the channel, and the
+    /// closer's past taken in if the channel turned out closed (see
+    /// `send_until`).
+    #[cold]
+    #[track_caller]
+    fn try_send_watched(&self, msg: T) -> Result<(), TrySendError<T>> {
         self.flavor.race().send(std::panic::Location::caller());
         let res = self.flavor.try_send(msg);
         if let Err(TrySendError::Disconnected(_)) = &res {
@@ -306,6 +326,15 @@ impl<T> Sender<T> {
     /// `raceacquire` for the senders that `closechan` wakes).
     #[track_caller]
     fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        if racecheck::enabled() {
+            return self.send_until_watched(msg, deadline);
+        }
+        self.flavor.send(msg, deadline)
+    }
+
+    #[cold]
+    #[track_caller]
+    fn send_until_watched(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         self.flavor.race().send(std::panic::Location::caller());
         let res = self.flavor.send(msg, deadline);
         if let Err(SendTimeoutError::Disconnected(_)) = &res {
@@ -318,7 +347,7 @@ impl<T> Sender<T> {
     /// methods above (a select's reserved slot), as a read of the channel.
     #[inline]
     pub(crate) fn race_send(&self, at: &'static std::panic::Location<'static>) {
-        self.flavor.race().send(at);
+        self.flavor.race_send(at);
     }
 
     /// Sends, blocking at most `timeout`.
@@ -397,7 +426,9 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let flavor = &self.flavor;
         let at = std::panic::Location::caller();
-        flavor.race().sender_dropping();
+        if racecheck::enabled() {
+            flavor.race().sender_dropping();
+        }
         // SAFETY: every `Sender` was counted once (`from_core` or `clone`)
         // and this is its one drop; it is not used afterwards.
         dispatch!(flavor, c => unsafe {

@@ -234,9 +234,9 @@ impl<T> HChan<T> {
         // racecheck, buffered: Go's "pretend we go through the buffer" at
         // slot `recvx`, so that the hand-off counts toward the k-th receive
         // → (k+C)-th send rule and gives no receive → send edge.
-        let meet = meet(self.dataqsiz, locked.raceslots.get(locked.recvx));
-        if let Some(gp) = locked.recvq.dequeue(Some(&mut ep), true, meet) {
-            if matches!(meet, Meet::Slot(_)) {
+        let (raceslots, recvx) = (&locked.raceslots, locked.recvx);
+        if let Some(gp) = locked.recvq.dequeue(Some(&mut ep), true, || meet(self.dataqsiz, raceslots.get(recvx))) {
+            if !c.raceslots.is_empty() && self.dataqsiz.is_some() {
                 // As Go with the race detector on: the next buffered value
                 // goes to the slot after the one pretended through. The
                 // buffer is empty (a receiver was parked), so any index is
@@ -349,8 +349,8 @@ impl<T> HChan<T> {
             let locked = &mut *c;
             // racecheck: a full buffer's head slot, which the parked
             // sender's value refills (see `recv`).
-            let meet = meet(self.dataqsiz, locked.raceslots.get(locked.recvx));
-            if let Some(gp) = locked.sendq.dequeue(Some(&mut ep), true, meet) {
+            let (raceslots, recvx) = (&locked.raceslots, locked.recvx);
+            if let Some(gp) = locked.sendq.dequeue(Some(&mut ep), true, || meet(self.dataqsiz, raceslots.get(recvx))) {
                 let v = ep.expect("a parked sender's slot holds its value");
                 return Ok(recv(self, c, v, gp));
             }
@@ -477,10 +477,10 @@ impl<T> HChan<T> {
         self.closed.store(true, Ordering::SeqCst);
 
         let mut glist = Vec::new();
-        while let Some(gp) = c.recvq.dequeue(None, false, Meet::OneWay) {
+        while let Some(gp) = c.recvq.dequeue(None, false, || Meet::OneWay) {
             glist.push(gp);
         }
-        while let Some(gp) = c.sendq.dequeue(None, false, Meet::OneWay) {
+        while let Some(gp) = c.sendq.dequeue(None, false, || Meet::OneWay) {
             glist.push(gp);
         }
         c.send_watchers.disconnect();

@@ -213,13 +213,18 @@ impl<T> WaitQ<T> {
     /// Returns `None`, with `local` as it was, when no sudog could be won.
     /// The caller should wake the returned context after unlocking.
     #[inline]
-    pub(crate) fn dequeue(&mut self, local: Option<&mut Option<T>>, success: bool, meet: Meet<'_>) -> Option<Context> {
+    pub(crate) fn dequeue<'m>(
+        &mut self,
+        local: Option<&mut Option<T>>,
+        success: bool,
+        meet: impl FnOnce() -> Meet<'m>,
+    ) -> Option<Context> {
         // The empty queue, the usual case of a buffered channel, without a
-        // call.
+        // call, and without working out how a waiter would be met.
         if self.first.is_null() {
             return None;
         }
-        self.dequeue_slow(local, success, meet)
+        self.dequeue_slow(local, success, meet())
     }
 
     /// `dequeue` when the queue has a sudog.
@@ -366,7 +371,7 @@ mod tests {
                 gave_up.try_select(Selected::Aborted).unwrap();
 
                 let mut local = Some(String::from("v"));
-                let woken = q.dequeue(Some(&mut local), true, Meet::OneWay).expect("the live waiter is won");
+                let woken = q.dequeue(Some(&mut local), true, || Meet::OneWay).expect("the live waiter is won");
                 assert_eq!(local, None, "the value left the caller once");
                 assert_eq!(waiting.selected(), Selected::Operation(b.oper));
                 assert!(b.success());
@@ -394,7 +399,7 @@ mod tests {
             gave_up.try_select(Selected::Aborted).unwrap();
             // A receiver trying to take from a sender that gave up.
             let mut local = None;
-            assert!(q.dequeue(Some(&mut local), true, Meet::OneWay).is_none());
+            assert!(q.dequeue(Some(&mut local), true, || Meet::OneWay).is_none());
             assert_eq!(local, None);
             assert_eq!(take(&slot), Some(1), "the sender keeps its value");
             assert!(q.is_empty());
@@ -425,7 +430,7 @@ mod tests {
                 q.enqueue(&c);
                 q.enqueue(&a);
             }
-            let first = q.dequeue(None, false, Meet::OneWay).expect("c is still waiting");
+            let first = q.dequeue(None, false, || Meet::OneWay).expect("c is still waiting");
             assert_eq!(first.selected(), Selected::Operation(c.oper));
             let _ = (&s1, &s2, &s3);
         })

@@ -70,9 +70,10 @@ impl<T: ?Sized> Mutex<T> {
         if crate::config::enabled() {
             return self.lock_watched();
         }
+        // Detection is off, and stays off: the guard needs no hook.
         match self.inner.lock() {
-            Ok(guard) => Ok(self.guard(guard, Location::caller())),
-            Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner(), Location::caller()))),
+            Ok(guard) => Ok(self.unwatched_guard(guard)),
+            Err(poison) => Err(PoisonError::new(self.unwatched_guard(poison.into_inner()))),
         }
     }
 
@@ -107,6 +108,11 @@ impl<T: ?Sized> Mutex<T> {
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
+    }
+
+    #[inline]
+    fn unwatched_guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        MutexGuard { inner: ManuallyDrop::new(inner), clock: &self.clock }
     }
 
     #[inline]
