@@ -81,9 +81,10 @@ impl<T: Default> Default for LazyBox<T> {
 }
 
 /// A synchronization object's state: its vector clock, and whether the
-/// lock-order graph has a node for it. The cell's address names a lock in
-/// that graph: it is stable for the lock's life, and the node leaves the
-/// graph when the cell is freed, so a later lock at the same address never
+/// lock-order graph may have a node for it (set for every lock a thread
+/// has held with detection on). The cell's address names a lock in that
+/// graph: it is stable for the lock's life, and the node leaves the graph
+/// when the cell is freed, so a later lock at the same address never
 /// inherits its edges.
 #[derive(Default)]
 pub(crate) struct SyncCell {

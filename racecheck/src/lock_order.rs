@@ -48,9 +48,6 @@ pub(crate) struct HeldLock {
     kind: LockKind,
     /// Where this thread took it.
     at: &'static Location<'static>,
-    /// The lock's cell, alive for as long as the lock is held (the guard
-    /// borrows the lock).
-    cell: *const SyncCell,
 }
 
 /// Edges a thread knows to be in the graph, with the guard set each had
@@ -120,7 +117,17 @@ pub(crate) fn before_lock(clock: &SyncClock, addr: usize, kind: LockKind, at: &'
 pub(crate) fn acquired(clock: &SyncClock, addr: usize, kind: LockKind, at: &'static Location<'static>) {
     if checking() {
         let cell = clock.cell();
-        push(HeldLock { id: cell.id(), addr, kind, at, cell });
+        mark(cell);
+        push(HeldLock { id: cell.id(), addr, kind, at });
+    }
+}
+
+/// Makes the lock leave the graph when it is freed. Every lock a thread
+/// holds is marked, so that the graph never names a freed lock, whatever
+/// the program does with its guards (a leaked guard included).
+fn mark(cell: &SyncCell) {
+    if !cell.in_lock_graph.load(Ordering::Relaxed) {
+        cell.in_lock_graph.store(true, Ordering::Relaxed);
     }
 }
 
@@ -148,14 +155,12 @@ pub(crate) fn suspend(clock: &SyncClock) -> Option<HeldLock> {
     .flatten()
 }
 
-/// The current thread took back, at `at`, a lock it let go with
-/// [`suspend`]: edges from the locks it holds now, then held again.
-pub(crate) fn resume(lock: Option<HeldLock>, at: &'static Location<'static>) {
+/// The current thread took back, at `at`, the lock whose clock is `clock`,
+/// which it let go with [`suspend`]: edges from the locks it holds now,
+/// then held again.
+pub(crate) fn resume(lock: Option<HeldLock>, clock: &SyncClock, at: &'static Location<'static>) {
     if let Some(lock) = lock {
-        // SAFETY: the lock was held when it was suspended and the caller
-        // holds it again, so its cell is alive.
-        let cell = unsafe { &*lock.cell };
-        before_lock_slow(cell, lock.addr, lock.kind, at);
+        before_lock_slow(clock.cell(), lock.addr, lock.kind, at);
         push(HeldLock { at, ..lock });
     }
 }
@@ -231,13 +236,10 @@ struct LockEnd<'a> {
 /// closes, if it closes one that is not guarded.
 fn add_edge(from: &HeldLock, to: LockEnd<'_>, at: &'static Location<'static>, guards: Vec<usize>) -> Option<Inversion> {
     let tid = runtime::current_info().map_or(0, |info| info.tid);
+    // `from` was marked when it was taken; `to` may not be taken yet.
+    mark(to.cell);
     let mut graph = graph();
     let graph = graph.get_or_insert_with(Graph::default);
-    // SAFETY: `from` is held by this thread, so its lock, which owns the
-    // cell, is alive.
-    let from_cell = unsafe { &*from.cell };
-    from_cell.in_lock_graph.store(true, Ordering::Relaxed);
-    to.cell.in_lock_graph.store(true, Ordering::Relaxed);
     graph.nodes.entry(to.id).or_insert_with(|| Node {
         addr: to.addr,
         kind: to.kind,

@@ -309,3 +309,18 @@ scenario!(reported_before_blocking, inversions = 1, {
     drop((_a, _b));
     first.join().unwrap();
 });
+
+// A leaked guard leaves its lock "held" for good; the lock itself may then
+// be freed. Nothing about it is looked at again but its name: no crash,
+// and no report from locks taken in one order afterwards.
+scenario!(a_leaked_guard_of_a_freed_lock_is_harmless, inversions = 0, {
+    let a = Mutex::new(0);
+    std::mem::forget(a.lock().unwrap());
+    drop(a);
+    let (b, c) = two_locks();
+    for _ in 0..3 {
+        in_order_on_a_thread(&b, &c);
+        let _b = b.lock().unwrap();
+        let _c = c.lock().unwrap();
+    }
+});

@@ -188,7 +188,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         at: &'static Location<'static>,
     ) -> Self {
         clock.acquire();
-        lock_order::resume(held, at);
+        lock_order::resume(held, clock, at);
         MutexGuard { inner: ManuallyDrop::new(inner), clock }
     }
 }
