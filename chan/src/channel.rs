@@ -82,16 +82,27 @@ impl<T> Flavor<T> {
             Flavor::Never(c) => c.addr(),
         }
     }
+    /// racecheck's view of the channel as a whole.
     #[inline]
-    fn closeclock(&self) -> &racecheck::annotate::SyncClock {
+    pub(crate) fn race(&self) -> &crate::race::ChanRace {
         match self {
-            Flavor::Ring(c) => &c.closeclock,
-            Flavor::List(c) => &c.closeclock,
-            Flavor::Zero(c) => &c.closeclock,
-            Flavor::Hchan(c) => &c.closeclock,
-            Flavor::At(c) => &c.closeclock,
-            Flavor::Tick(c) => &c.closeclock,
-            Flavor::Never(c) => c.closeclock(),
+            Flavor::Ring(c) => &c.race,
+            Flavor::List(c) => &c.race,
+            Flavor::Zero(c) => &c.race,
+            Flavor::Hchan(c) => &c.race,
+            Flavor::At(c) => &c.race,
+            Flavor::Tick(c) => &c.race,
+            Flavor::Never(c) => c.race(),
+        }
+    }
+
+    /// racecheck: a send at `at` reads the channel. The flag is tested
+    /// before the flavor is looked at, so that with detection off a send
+    /// pays one relaxed load and nothing more.
+    #[inline]
+    fn race_send(&self, at: &'static std::panic::Location<'static>) {
+        if racecheck::enabled() {
+            self.race().send(at);
         }
     }
     /// The id the tracing events give the channel.
@@ -128,10 +139,13 @@ impl<T> Flavor<T> {
         dispatch!(self, c => c.close())
     }
 
-    /// Closes as Go's `close` does, publishing the closer's past first.
-    fn close_by_user(&self) -> bool {
-        self.closeclock().release_merge();
-        let closed = self.close();
+    /// Closes as Go's `close` does: publishes the closer's past first, and
+    /// is a write of the channel (at `at`) if it closed it.
+    fn close_by_user(&self, at: &'static std::panic::Location<'static>) -> bool {
+        // `is_closed` only when racecheck is on: Go writes the channel only
+        // in a close that closes it (a second one panics there).
+        let already_closed = racecheck::enabled() && self.is_closed();
+        let closed = self.race().close(at, already_closed, || self.close());
         if closed {
             crate::trace::closed(|| crate::trace::Park {
                 id: self.id(),
@@ -150,11 +164,12 @@ impl<T> Flavor<T> {
     fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
         if let Err(e) = &res {
             if *e == closed {
-                self.closeclock().acquire();
+                self.race().observed_close();
             }
         }
         res
     }
+
     fn is_closed(&self) -> bool {
         dispatch!(self, c => c.is_closed())
     }
@@ -294,8 +309,26 @@ impl<T> Sender<T> {
     /// drop(r);
     /// assert_eq!(s.try_send(3), Err(TrySendError::Disconnected(3)));
     /// ```
+    #[track_caller]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        if racecheck::enabled() {
+            return self.try_send_watched(msg);
+        }
         self.flavor.try_send(msg)
+    }
+
+    /// `try_send` with detection on: a read of the channel, and the
+    /// closer's past taken in if the channel turned out closed (see
+    /// `send_until`).
+    #[cold]
+    #[track_caller]
+    fn try_send_watched(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.flavor.race().send(std::panic::Location::caller());
+        let res = self.flavor.try_send(msg);
+        if let Err(TrySendError::Disconnected(_)) = &res {
+            self.flavor.race().observed_close();
+        }
+        res
     }
 
     /// Sends, blocking while the channel is full. For `bounded(0)` it
@@ -303,9 +336,39 @@ impl<T> Sender<T> {
     /// if the channel is closed or every receiver is gone.
     #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        self.flavor.send(msg, None).map_err(|e| match e {
+        self.send_until(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
         })
+    }
+
+    /// Every blocking send. racecheck sees a read of the channel before
+    /// the operation (Go's `racereadpc` in `chansend`), and a send that
+    /// fails because the channel is closed takes in the closer's past (Go's
+    /// `raceacquire` for the senders that `closechan` wakes).
+    #[track_caller]
+    fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        if racecheck::enabled() {
+            return self.send_until_watched(msg, deadline);
+        }
+        self.flavor.send(msg, deadline)
+    }
+
+    #[cold]
+    #[track_caller]
+    fn send_until_watched(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        self.flavor.race().send(std::panic::Location::caller());
+        let res = self.flavor.send(msg, deadline);
+        if let Err(SendTimeoutError::Disconnected(_)) = &res {
+            self.flavor.race().observed_close();
+        }
+        res
+    }
+
+    /// racecheck: a send of this channel at `at` that goes around the
+    /// methods above (a select's reserved slot), as a read of the channel.
+    #[inline]
+    pub(crate) fn race_send(&self, at: &'static std::panic::Location<'static>) {
+        self.flavor.race_send(at);
     }
 
     /// Sends, blocking at most `timeout`.
@@ -318,14 +381,14 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.flavor.send(msg, deadline_after(timeout))
+        self.send_until(msg, deadline_after(timeout))
     }
 
     /// Sends, blocking until `deadline` at the latest. A deadline in the
     /// past still sends if that is possible without waiting.
     #[track_caller]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        self.flavor.send(msg, Some(deadline))
+        self.send_until(msg, Some(deadline))
     }
 
     /// Closes the channel, as Go's `close`: later sends (from any sender)
@@ -343,8 +406,9 @@ impl<T> Sender<T> {
     /// assert_eq!(r.recv(), Ok(1));
     /// assert!(r.recv().is_err());
     /// ```
+    #[track_caller]
     pub fn close(&self) -> bool {
-        self.flavor.close_by_user()
+        self.flavor.close_by_user(std::panic::Location::caller())
     }
 
     /// Whether the channel is closed, or every receiver is gone.
@@ -382,11 +446,16 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let flavor = &self.flavor;
+        let at = std::panic::Location::caller();
+        if racecheck::enabled() {
+            flavor.race().sender_dropping();
+        }
         // SAFETY: every `Sender` was counted once (`from_core` or `clone`)
         // and this is its one drop; it is not used afterwards.
         dispatch!(flavor, c => unsafe {
             c.release(Side::Sender, || {
-                flavor.close_by_user();
+                flavor.race().last_sender_gone();
+                flavor.close_by_user(at);
             })
         })
     }

@@ -88,8 +88,11 @@ struct Inner {
     select: AtomicUsize,
     thread: Thread,
     thread_id: usize,
-    /// racecheck's view of a direct hand-off between this waiter and the
-    /// peer that completes its operation (see [`Context::publish_wait`]).
+    /// racecheck: the waiter's past, published when it starts to wait
+    /// (see [`Context::publish_wait`]).
+    published: racecheck::annotate::SyncClock,
+    /// racecheck: what the peers that complete this waiter's operation
+    /// leave for it to take in when it wakes.
     handoff: racecheck::annotate::SyncClock,
 }
 
@@ -100,6 +103,7 @@ impl Context {
                 select: AtomicUsize::new(WAITING),
                 thread: thread::current(),
                 thread_id: current_thread_id(),
+                published: racecheck::annotate::SyncClock::new(),
                 handoff: racecheck::annotate::SyncClock::new(),
             }),
         }
@@ -166,25 +170,52 @@ impl Context {
 
     /// racecheck, waiter side: publishes the waiter's past before its
     /// registration becomes visible to peers (call it under the lock that
-    /// guards the registration). With [`Context::sync_with_waiter`] and
-    /// [`Context::acquire_handoff`] this makes a direct hand-off to a parked
-    /// thread an edge in both directions, as Go's `racesync` does for
-    /// unbuffered channels. One relaxed load when detection is off.
+    /// guards the registration). A peer then uses it with
+    /// [`Context::sync_with_waiter`], [`Context::notify_for_waiter`] or
+    /// [`Context::deliver_to_waiter`], and the waiter takes in the result
+    /// with [`Context::acquire_handoff`]. One relaxed load when detection is
+    /// off.
     #[inline]
     pub(crate) fn publish_wait(&self) {
-        self.inner.handoff.release();
+        // No peer of an earlier wait touches the context any more (each
+        // works under the lock that guards the registration, and the
+        // registration is gone), so what it left can go.
+        self.inner.handoff.reset();
+        self.inner.published.release();
     }
 
-    /// racecheck, peer side: called by the thread that is about to complete
-    /// (or close) this waiter's operation, before the selecting CAS, so the
-    /// waiter sees the peer's past and the peer the waiter's.
+    /// racecheck, peer side, for a rendezvous (an unbuffered channel):
+    /// called by the thread that is about to complete this waiter's
+    /// operation, before the selecting CAS, so the waiter sees the peer's
+    /// past and the peer the waiter's (Go's `racesync`).
     #[inline]
     pub(crate) fn sync_with_waiter(&self) {
-        crate::race::notify(&self.inner.handoff);
+        self.inner.published.acquire();
+        self.inner.handoff.release_merge();
+    }
+
+    /// racecheck, peer side, for a hand-off that pretends to go through a
+    /// buffer slot (Go's `racenotify(c, i, sg)`): after the peer notified
+    /// `slot` for itself, notifies it for the waiter, whose past is what it
+    /// published when it parked: the slot gets that past, and what the slot
+    /// held is left for the waiter to acquire when it wakes. The peer
+    /// learns nothing of the waiter. Under the lock that guards the
+    /// waiter's registration, before the selecting CAS.
+    #[inline]
+    pub(crate) fn notify_for_waiter(&self, slot: &racecheck::annotate::SyncClock) {
+        slot.release_acquire_for(&self.inner.published, &self.inner.handoff);
+    }
+
+    /// racecheck, peer side, for an edge from the peer to the waiter only
+    /// (a hand-off on an unbounded channel, a close): the waiter will take
+    /// in the peer's past, and the peer learns nothing of the waiter's.
+    #[inline]
+    pub(crate) fn deliver_to_waiter(&self) {
+        self.inner.handoff.release_merge();
     }
 
     /// racecheck, waiter side: after a peer selected this context, takes in
-    /// what the peer published with [`Context::sync_with_waiter`].
+    /// what the peer left for it.
     #[inline]
     pub(crate) fn acquire_handoff(&self) {
         self.inner.handoff.acquire();

@@ -1,20 +1,35 @@
 //! The channels' hooks into racecheck: which operations are happens-before
-//! edges, with Go's rules (`runtime/chan.go`'s `racenotify`/`racesync`).
+//! edges and which are accesses, with Go's rules (`runtime/chan.go`'s
+//! `racenotify`, `racesync`, and `racereadpc`/`racewritepc` on
+//! `c.raceaddr()`). The edges depend only on the order of the channel
+//! operations, never on whether a thread parked.
 //!
 //! - Each slot of a bounded buffer (the ring's slots, hchan's `buf`) is a
 //!   sync object. A send *notifies* the slot it fills and a receive the slot
-//!   it empties: each acquires the slot's clock and then releases into it.
-//!   So a send happens before the receive that empties its slot, and for
-//!   capacity C the k-th receive happens before the (k+C)-th send, which
-//!   reuses that slot: a buffered channel used as a semaphore synchronizes.
+//!   it empties, each with Go's `racereleaseacquire`: the slot takes the
+//!   thread's past in place of what it held, and the thread takes in what
+//!   the slot held. So a send happens before the receive that empties its
+//!   slot, and for capacity C the k-th receive happens before the (k+C)-th
+//!   send, which reuses that slot: a buffered channel used as a semaphore
+//!   synchronizes. Nothing more: the k-th send is not ordered before the
+//!   (k+C)-th, nor a receive before the receive C later.
 //! - Unbounded channels only give send → receive: the sender releases into
 //!   its message's slot, the receiver acquires it.
-//! - A direct hand-off to a parked thread (unbuffered channels, and hchan's
-//!   hand-off to a waiting receiver) goes through the waiter's context
+//! - A direct hand-off to a parked thread goes through the waiter's context
 //!   ([`Context::publish_wait`](crate::context::Context::publish_wait) and
-//!   friends) and is an edge both ways, as Go's `racesync` makes it.
-//! - `close` releases into a channel-level clock; a receive that fails
-//!   because the channel is closed acquires it (see `channel.rs`).
+//!   friends). On an unbuffered channel it is an edge both ways, as Go's
+//!   `racesync`. On a buffered one it pretends to go through the buffer
+//!   slot, as Go does: the peer notifies the slot for itself and then for
+//!   the waiter, with the past the waiter published when it parked, so the
+//!   edges are those of the same operations done without parking. On an
+//!   unbounded one the sender's past goes to the receiver only.
+//! - The channel itself is a variable ([`ChanRace`]): `close` writes it and
+//!   every send (a send case of a select that is tried or chosen included)
+//!   reads it, so a send not ordered with the close is a race. `close` also
+//!   releases into a channel-level clock that an operation failing because
+//!   of the close acquires. `len` and `capacity` are not accesses: as in Go,
+//!   whose `raceaddr` is kept apart from the fields `len` and `cap` read so
+//!   that they never race with `close`.
 //!
 //! Blocking operations also tell racecheck's deadlock detector where they
 //! wait ([`blocking`]); the public methods are `#[track_caller]` down to the
@@ -26,16 +41,13 @@
 use std::panic::Location;
 use std::time::Instant;
 
-use racecheck::annotate::SyncClock;
+use racecheck::annotate::{SyncClock, Variable};
 
-/// Go's `racenotify`: the calling thread both observes and publishes
-/// through `slot`.
+/// Go's `racenotify` on a buffer slot: the calling thread passes its past
+/// to the slot and takes in what the slot held (`racereleaseacquire`).
 #[inline]
 pub(crate) fn notify(slot: &SyncClock) {
-    if racecheck::enabled() {
-        slot.acquire();
-        slot.release();
-    }
+    slot.release_acquire();
 }
 
 /// Sync objects for the `n` slots of a buffer: `n` clocks with detection
@@ -54,6 +66,71 @@ pub(crate) fn notify_slot(clocks: &[SyncClock], i: usize) {
         if let Some(slot) = clocks.get(i) {
             notify(slot);
         }
+    }
+}
+
+/// racecheck's view of a channel as a whole: what Go keeps at
+/// `c.raceaddr()`, plus the edge between the drops of a channel's senders.
+#[derive(Default)]
+pub(crate) struct ChanRace {
+    /// Written by `close`, read by every send.
+    addr: Variable,
+    /// `close` releases into it; an operation that fails because the
+    /// channel is closed acquires it (Go's `racerelease`/`raceacquire` on
+    /// `c.raceaddr()`).
+    closed: SyncClock,
+    /// Every sender's drop releases into it, and the last one, which closes
+    /// the channel, acquires it first: the handle count orders the drops,
+    /// so each sender's sends are ordered before that close.
+    senders_gone: SyncClock,
+}
+
+impl ChanRace {
+    pub(crate) const fn new() -> ChanRace {
+        ChanRace { addr: Variable::new(), closed: SyncClock::new(), senders_gone: SyncClock::new() }
+    }
+
+    /// A send (or a select's try of a send case) at `at`: a read of the
+    /// channel.
+    #[inline]
+    pub(crate) fn send(&self, at: &'static Location<'static>) {
+        self.addr.read_at(at);
+    }
+
+    /// Runs `close`, which returns whether it closed the channel, as Go's
+    /// `closechan` does: a write of the channel at `at` (unless it was
+    /// `already_closed`), then the closer's past published, so that whoever
+    /// sees the channel closed takes in the write too.
+    pub(crate) fn close(
+        &self,
+        at: &'static Location<'static>,
+        already_closed: bool,
+        close: impl FnOnce() -> bool,
+    ) -> bool {
+        if !already_closed {
+            self.addr.write_at(at);
+        }
+        self.closed.release_merge();
+        close()
+    }
+
+    /// An operation found the channel closed (or its other side gone).
+    #[inline]
+    pub(crate) fn observed_close(&self) {
+        self.closed.acquire();
+    }
+
+    /// A sender handle is about to be uncounted.
+    #[inline]
+    pub(crate) fn sender_dropping(&self) {
+        self.senders_gone.release_merge();
+    }
+
+    /// The last sender is about to close the channel: every other sender's
+    /// drop is ordered before it.
+    #[inline]
+    pub(crate) fn last_sender_gone(&self) {
+        self.senders_gone.acquire();
     }
 }
 

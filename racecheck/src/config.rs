@@ -46,6 +46,8 @@ fn decide() -> bool {
         // Parse the options now so that a bad one is named at start-up,
         // and make sure the summary is printed at exit.
         let _ = options();
+        crate::suppress::load();
+        crate::std_threads::keep_interposition();
         crate::report::install_exit_hook();
     }
     on
@@ -63,11 +65,23 @@ pub(crate) struct Options {
     pub(crate) log_path: Option<String>,
     /// Stripped from the front of every file name printed.
     pub(crate) strip_path_prefix: String,
+    // Reports beyond Go's.
+    /// Report cycles in the lock order (TSan's `detect_deadlocks`).
+    pub(crate) report_lock_order: bool,
+    /// A file of TSan-style suppressions.
+    pub(crate) suppressions: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { exitcode: 66, halt_on_error: false, log_path: None, strip_path_prefix: String::new() }
+        Options {
+            exitcode: 66,
+            halt_on_error: false,
+            log_path: None,
+            strip_path_prefix: String::new(),
+            report_lock_order: true,
+            suppressions: None,
+        }
     }
 }
 
@@ -125,6 +139,17 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
                 options.strip_path_prefix = value.to_owned();
                 None
             }
+            "report_lock_order" => match flag(value) {
+                Some(on) => {
+                    options.report_lock_order = on;
+                    None
+                }
+                None => Some("report_lock_order wants 0 or 1"),
+            },
+            "suppressions" => {
+                options.suppressions = (!value.is_empty()).then(|| value.to_owned());
+                None
+            }
             _ => Some("unknown option"),
         };
         if let Some(problem) = problem {
@@ -132,6 +157,15 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
         }
     }
     (options, warnings)
+}
+
+/// A boolean option's value.
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +188,13 @@ mod tests {
         assert!(o.halt_on_error);
         assert_eq!(o.log_path.as_deref(), Some("/tmp/x"));
         assert_eq!(o.strip_path_prefix, "/src/");
+        assert!(o.report_lock_order);
+        assert_eq!(o.suppressions, None);
+        assert_eq!(parse_options("suppressions=/etc/supp.txt").0.suppressions.as_deref(), Some("/etc/supp.txt"));
+        let (o, w) = parse_options("report_lock_order=0 report_lock_order=maybe");
+        assert!(!o.report_lock_order);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("`report_lock_order=maybe`"), "{w:?}");
     }
 
     #[test]

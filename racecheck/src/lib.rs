@@ -14,6 +14,16 @@
 //! - [`deadlock`]: Go's "all threads are asleep" report, for threads
 //!   parked in channels and joins.
 //!
+//! Beyond Go's detector, racecheck reports *potential* deadlocks: a cycle in
+//! the order in which threads take its `Mutex` and `RwLock`
+//! (`WARNING: POTENTIAL DEADLOCK (lock-order inversion)`, as
+//! ThreadSanitizer), even when the run did not deadlock; it reads
+//! ThreadSanitizer's suppression files (`RACECHECK_OPTIONS=
+//! suppressions=FILE`); and on Linux it sees the spawn and join of std's
+//! own threads without code changes (cargo feature `std-threads`, on by
+//! default), saying in the report when a race involves a thread whose
+//! std synchronization it cannot see. [`reports`] counts each kind.
+//!
 //! Detection is on when the process starts with `RACECHECK=1` (or `true`)
 //! and off otherwise; off, each wrapper costs about what its std
 //! counterpart costs. On, every pair of conflicting accesses not ordered by
@@ -50,9 +60,12 @@ mod clock;
 mod config;
 pub mod deadlock;
 mod lazy_clock;
+mod lock_order;
 mod report;
 mod runtime;
 mod shadow;
+mod std_threads;
+mod suppress;
 pub mod sync;
 pub mod thread;
 
@@ -67,4 +80,4 @@ pub mod __diagnostics {
         crate::runtime::slots_allocated()
     }
 }
-pub use report::race_count;
+pub use report::{race_count, reports, Reports};

@@ -9,18 +9,17 @@
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use racecheck::annotate::SyncClock;
-
 use crate::counted::Side;
 use crate::err::{RecvTimeoutError, TryRecvError};
 use crate::flavors::at::sleep_until_deadline;
+use crate::race::ChanRace;
 
 /// The identity every `never` channel shares (`Flavor::addr`).
 static IDENTITY: u8 = 0;
 
-/// The close clock of every `never` channel: never released into, since a
-/// `never` channel is never closed, but `Flavor::closeclock` wants one.
-static CLOSECLOCK: SyncClock = SyncClock::new();
+/// racecheck's view of every `never` channel: nothing ever closes or sends
+/// on one, but `Flavor::race` wants one.
+static RACE: ChanRace = ChanRace::new();
 
 pub(crate) struct Channel<T> {
     _marker: PhantomData<fn() -> T>,
@@ -44,8 +43,8 @@ impl<T> Channel<T> {
         &IDENTITY as *const u8 as *const ()
     }
 
-    pub(crate) fn closeclock(&self) -> &'static SyncClock {
-        &CLOSECLOCK
+    pub(crate) fn race(&self) -> &'static ChanRace {
+        &RACE
     }
 
     /// Nothing is counted: there is no allocation to free.

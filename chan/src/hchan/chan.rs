@@ -45,7 +45,7 @@ use crate::trace;
 
 use super::buf::Buf;
 pub(crate) use super::waitq::LatePeer;
-use super::waitq::{wait_for_arrival, Sudog, WaitQ, ABANDONED, FILLED, ON_TIME};
+use super::waitq::{wait_for_arrival, Meet, Sudog, WaitQ, ABANDONED, FILLED, ON_TIME};
 use crate::waker::Step;
 use crate::waker::Waker;
 
@@ -80,15 +80,12 @@ pub(crate) struct Locked<T> {
     /// Values written into `buf` over the channel's life (not in Go; lets
     /// the tests tell a direct hand-off from a trip through the buffer).
     buffered: u64,
-    /// racecheck: one sync object per slot of a bounded buffer, Go's
-    /// `chanbuf(c, i)` as seen by `racenotify`. Allocated only with
-    /// detection on, at most [`MAX_RACESLOTS`] of them (slot `i` uses clock
-    /// `i % len`: sharing a clock only adds edges, it never invents a
-    /// race); empty when unbuffered or unbounded.
+    /// racecheck: one sync object per slot of the buffer, Go's
+    /// `chanbuf(c, i)` as seen by `racenotify`, allocated only with
+    /// detection on (then always `buf.size()` of them; empty when off, and
+    /// when unbuffered). An unbounded channel's move with their values
+    /// when the ring grows.
     raceslots: Box<[SyncClock]>,
-    /// racecheck, unbounded only: senders release into it, receivers
-    /// acquire it (send → receive, coarser than per message).
-    racebuf: SyncClock,
     /// Not in Go: selects that only watch for a send to become possible
     /// (`Select::ready`, and a `Select::send` case, which has no value to
     /// queue a sudog with). Woken, all of them, when room appears or a
@@ -108,20 +105,38 @@ unsafe impl<T: Send> Send for HChan<T> {}
 // SAFETY: as above; no `&T` is ever shared between threads.
 unsafe impl<T: Send> Sync for HChan<T> {}
 
-/// The most per-slot racecheck clocks a bounded channel gets.
-const MAX_RACESLOTS: usize = 1024;
-
 impl<T> Locked<T> {
     /// racecheck's sync object for buffer slot `i`, if the buffer has them.
     #[inline]
     fn raceslot(&self, i: usize) -> Option<&SyncClock> {
-        // Tested first, so that a channel without slot clocks (detection
-        // off) pays no division on every operation.
-        let n = self.raceslots.len();
-        if n == 0 {
-            return None;
+        self.raceslots.get(i)
+    }
+
+    /// After `buf.grow` moved the `qcount` values from `recvx` on to slots
+    /// `0..qcount`: moves their slot clocks the same way (each holds its
+    /// value's sender's past) and gives the new slots fresh ones.
+    fn grow_raceslots(&mut self, recvx: usize, qcount: usize) {
+        if !racecheck::enabled() {
+            return;
         }
-        self.raceslots.get(if i < n { i } else { i % n })
+        let mut old = std::mem::take(&mut self.raceslots).into_vec();
+        let size = old.len();
+        let mut grown: Vec<SyncClock> = (0..self.buf.size()).map(|_| SyncClock::new()).collect();
+        for (j, clock) in grown.iter_mut().take(qcount).enumerate() {
+            *clock = std::mem::take(&mut old[(recvx + j) % size]);
+        }
+        self.raceslots = grown.into_boxed_slice();
+    }
+}
+
+/// How a peer meets a parked waiter of a channel with capacity `dataqsiz`
+/// whose hand-off pretends to go through slot `slot` (see `race.rs`).
+fn meet(dataqsiz: Option<usize>, slot: Option<&SyncClock>) -> Meet<'_> {
+    match (dataqsiz, slot) {
+        (Some(0), _) => Meet::Rendezvous,
+        (Some(_), Some(slot)) => Meet::Slot(slot),
+        // Unbounded; or detection off, where no meeting does anything.
+        _ => Meet::OneWay,
     }
 }
 
@@ -202,10 +217,9 @@ impl<T> HChan<T> {
                 sendq: WaitQ::new(),
                 reserved: 0,
                 buffered: 0,
-                raceslots: (0..if racecheck::enabled() { dataqsiz.unwrap_or(0).min(MAX_RACESLOTS) } else { 0 })
+                raceslots: (0..if racecheck::enabled() { dataqsiz.unwrap_or(0) } else { 0 })
                     .map(|_| SyncClock::new())
                     .collect(),
-                racebuf: SyncClock::new(),
                 send_watchers: Waker::new(),
                 recv_watchers: Waker::new(),
             }),
@@ -274,11 +288,19 @@ impl<T> HChan<T> {
         // A parked receiver means the buffer is empty (invariant): the value
         // goes straight into the receiver's slot and never touches `buf`.
         let mut ep = Some(ep);
-        if let Some(gp) = c.recvq.dequeue(Some(&mut ep), true) {
-            // Go: "pretend we go through the buffer" at slot `recvx`, so the
-            // hand-off counts toward the k-th receive → (k+C)-th send rule.
-            if let Some(slot) = c.raceslot(c.recvx) {
-                race::notify(slot);
+        let locked = &mut *c;
+        // racecheck, buffered: Go's "pretend we go through the buffer" at
+        // slot `recvx`, so that the hand-off counts toward the k-th receive
+        // → (k+C)-th send rule and gives no receive → send edge.
+        let (raceslots, recvx) = (&locked.raceslots, locked.recvx);
+        if let Some(gp) = locked.recvq.dequeue(Some(&mut ep), true, || meet(self.dataqsiz, raceslots.get(recvx))) {
+            if !c.raceslots.is_empty() && self.dataqsiz.is_some() {
+                // As Go with the race detector on: the next buffered value
+                // goes to the slot after the one pretended through. The
+                // buffer is empty (a receiver was parked), so any index is
+                // as good for the values.
+                c.recvx = c.buf.next(c.recvx);
+                c.sendx = c.recvx;
             }
             send(c, gp);
             return Ok(());
@@ -333,14 +355,17 @@ impl<T> HChan<T> {
             // SAFETY: the `qcount` slots from `recvx` are the full ones
             // (invariant).
             unsafe { c.buf.grow(recvx, qcount) };
+            c.grow_raceslots(recvx, qcount);
             c.recvx = 0;
             c.sendx = qcount;
         }
         // Room: `sendx` is the empty slot after the last value.
         let sendx = c.sendx;
-        match c.raceslot(sendx) {
-            Some(slot) => race::notify(slot),
-            None => c.racebuf.release_merge(),
+        match (c.raceslot(sendx), self.dataqsiz) {
+            (Some(slot), Some(_)) => race::notify(slot),
+            // Unbounded: only this value's receiver is ordered after us.
+            (Some(slot), None) => slot.release(),
+            (None, _) => {}
         }
         c.buf.put(sendx, ep);
         c.sendx = c.buf.next(sendx);
@@ -408,9 +433,10 @@ impl<T> HChan<T> {
                 // SAFETY: `qcount > 0`, so slot `recvx` is full (invariant);
                 // advancing `recvx` and lowering `qcount` marks it empty.
                 let v = unsafe { c.buf.take(recvx) };
-                match c.raceslot(recvx) {
-                    Some(slot) => race::notify(slot),
-                    None => c.racebuf.acquire(),
+                match (c.raceslot(recvx), self.dataqsiz) {
+                    (Some(slot), Some(_)) => race::notify(slot),
+                    (Some(slot), None) => slot.acquire(),
+                    (None, _) => {}
                 }
                 c.recvx = c.buf.next(recvx);
                 // Release, as in `chansend`.
@@ -468,7 +494,12 @@ impl<T> HChan<T> {
         let mut ep = None;
         let mut paired_late = false;
         let gp = Context::with(|me| {
-            c.sendq.dequeue_with(true, |sg, step| {
+            let (raceslots, recvx) = (&c.raceslots, c.recvx);
+            // racecheck: a full buffer's head slot, which the parked
+            // sender's value refills (see `recv`); an unbuffered channel's
+            // late sender is met as any rendezvous.
+            let meet = meet(self.dataqsiz, raceslots.get(recvx));
+            c.sendq.dequeue_with(true, meet, |sg: &Sudog<T>, step| {
                 if !sg.is_late_sender() {
                     // SAFETY: lock held; the sudog was just unlinked by us
                     // and not selected (or, on `Undo`, its owner gave up
@@ -578,10 +609,10 @@ impl<T> HChan<T> {
         self.closed.store(true, Ordering::SeqCst);
 
         let mut glist = Vec::new();
-        while let Some(gp) = c.recvq.dequeue(None, false) {
+        while let Some(gp) = c.recvq.dequeue(None, false, || Meet::OneWay) {
             glist.push(gp);
         }
-        while let Some(gp) = c.sendq.dequeue(None, false) {
+        while let Some(gp) = c.sendq.dequeue(None, false, || Meet::OneWay) {
             glist.push(gp);
         }
         c.send_watchers.disconnect();
@@ -718,18 +749,17 @@ fn recv<T>(hc: &HChan<T>, mut c: MutexGuard<'_, Locked<T>>, v: T, gp: Context) -
         let recvx = c.recvx;
         // SAFETY: `qcount > 0`, so slot `recvx` holds the oldest value.
         let head = unsafe { c.buf.take(recvx) };
-        // Go's two `racenotify` calls on slot `recvx`: `dequeue` already
-        // gave us the parked sender's past, so this one call carries both
-        // its value's and our own history to the slot.
-        if let Some(slot) = c.raceslot(recvx) {
-            race::notify(slot);
-        }
+        // Go's two `racenotify` calls on slot `recvx` were made by
+        // `dequeue` before it won the sender (`Meet::Slot`): ours took in
+        // the head value's sender, the sender's left it our past.
         c.recvx = c.buf.next(recvx);
         let sendx = c.sendx;
         if sendx != recvx {
-            // Reserved slots lie between: the value goes to the tail.
+            // Reserved slots lie between, so the value goes to the tail,
+            // not to the head slot `dequeue` notified: its receiver must
+            // find the sender's past in this one.
             if let Some(slot) = c.raceslot(sendx) {
-                race::notify(slot);
+                gp.notify_for_waiter(slot);
             }
         }
         c.buf.put(sendx, v);

@@ -31,6 +31,8 @@
 use std::cell::Cell;
 use std::ptr;
 
+use racecheck::annotate::SyncClock;
+
 use crate::context::{Context, Operation, Selected};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::UnsafeCell;
@@ -44,6 +46,42 @@ pub(crate) const PENDING: usize = 1;
 pub(crate) const FILLED: usize = 2;
 /// The late send was given up: receive again.
 pub(crate) const ABANDONED: usize = 3;
+
+/// How the peer that wins a parked waiter meets it, as racecheck sees it
+/// (the rules are in `race.rs`): the edges are those of the same two
+/// operations done without parking.
+#[derive(Clone, Copy)]
+pub(crate) enum Meet<'a> {
+    /// An unbuffered rendezvous: an edge both ways (Go's `racesync`).
+    Rendezvous,
+    /// A hand-off on a buffered channel, pretending to go through this
+    /// buffer slot: the peer notifies it for itself, then for the waiter
+    /// (Go's `racenotify(c, i, nil)` and `racenotify(c, i, sg)`).
+    Slot(&'a SyncClock),
+    /// The peer's past to the waiter only: a hand-off on an unbounded
+    /// channel (a send happens before its receive, nothing more), or a
+    /// close (Go's `raceacquireg` on the threads `closechan` wakes).
+    OneWay,
+    /// The peer puts the waiter's value into this buffer slot on the
+    /// waiter's behalf (a freed reserved slot taken by a parked sender):
+    /// the slot is notified for the waiter only, as if it had sent.
+    ForWaiter(&'a SyncClock),
+}
+
+impl Meet<'_> {
+    /// Before the CAS that selects the waiter `cx`.
+    fn prepare(self, cx: &Context) {
+        match self {
+            Meet::Rendezvous => cx.sync_with_waiter(),
+            Meet::Slot(slot) => {
+                crate::race::notify(slot);
+                cx.notify_for_waiter(slot);
+            }
+            Meet::OneWay => cx.deliver_to_waiter(),
+            Meet::ForWaiter(slot) => cx.notify_for_waiter(slot),
+        }
+    }
+}
 
 /// One thread waiting on one channel (Go's `sudog`).
 pub(crate) struct Sudog<T> {
@@ -224,19 +262,24 @@ impl<T> WaitQ<T> {
     /// Returns `None`, with `local` as it was, when no sudog could be won.
     /// The caller should wake the returned context after unlocking.
     #[inline]
-    pub(crate) fn dequeue(&mut self, local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
+    pub(crate) fn dequeue<'m>(
+        &mut self,
+        local: Option<&mut Option<T>>,
+        success: bool,
+        meet: impl FnOnce() -> Meet<'m>,
+    ) -> Option<Context> {
         // The empty queue, the usual case of a buffered channel, without a
-        // call.
+        // call, and without working out how a waiter would be met.
         if self.first.is_null() {
             return None;
         }
-        self.dequeue_slow(local, success)
+        self.dequeue_slow(local, success, meet())
     }
 
     /// `dequeue` when the queue has a sudog.
     #[inline(never)]
-    fn dequeue_slow(&mut self, mut local: Option<&mut Option<T>>, success: bool) -> Option<Context> {
-        self.dequeue_with(success, |sg, _step| {
+    fn dequeue_slow(&mut self, mut local: Option<&mut Option<T>>, success: bool, meet: Meet<'_>) -> Option<Context> {
+        self.dequeue_with(success, meet, |sg, _step| {
             if let Some(local) = local.as_deref_mut() {
                 debug_assert!(!sg.late_sender, "a late sender has no value to swap");
                 // SAFETY: lock held, just unlinked by us, not selected (on
@@ -250,10 +293,12 @@ impl<T> WaitQ<T> {
     /// [`WaitQ::dequeue`] with the hand-over in the caller's hands:
     /// `hand_over` runs with [`Step::Prepare`] on each candidate, under the
     /// lock and before the selecting CAS (which publishes what it wrote),
-    /// and with [`Step::Undo`] if the candidate could not be won.
+    /// and with [`Step::Undo`] if the candidate could not be won. `meet`
+    /// says what racecheck's edges with the waiter are.
     pub(crate) fn dequeue_with(
         &mut self,
         success: bool,
+        meet: Meet<'_>,
         mut hand_over: impl FnMut(&Sudog<T>, Step),
     ) -> Option<Context> {
         while !self.first.is_null() {
@@ -268,12 +313,18 @@ impl<T> WaitQ<T> {
             let cx = sg.cx.clone();
             let oper = sg.oper;
             let is_select = sg.is_select;
-            // racecheck: the hand-off (or the close) is an edge both ways
-            // with the waiter, published by the CAS below.
-            cx.sync_with_waiter();
+            // racecheck: the hand-off's (or the close's) edges with the
+            // waiter, published by the CAS below.
+            meet.prepare(&cx);
             match cx.try_select(Selected::Operation(oper)) {
                 Ok(()) => return Some(cx),
                 Err(lost_to) => {
+                    // racecheck: what `prepare` did stays. The peer may have
+                    // learned the waiter's past (a rendezvous), and a slot
+                    // holds the waiter's past until the peer notifies it
+                    // again (it goes on to the next waiter or to the buffer,
+                    // both through this slot): edges that can hide a race
+                    // but never invent one.
                     // A plain wait has one operation, so only its own
                     // timeout can beat us.
                     debug_assert!(is_select || lost_to == Selected::Aborted, "lost to {lost_to:?}");
@@ -492,7 +543,7 @@ mod tests {
                 gave_up.try_select(Selected::Aborted).unwrap();
 
                 let mut local = Some(String::from("v"));
-                let woken = q.dequeue(Some(&mut local), true).expect("the live waiter is won");
+                let woken = q.dequeue(Some(&mut local), true, || Meet::OneWay).expect("the live waiter is won");
                 assert_eq!(local, None, "the value left the caller once");
                 assert_eq!(waiting.selected(), Selected::Operation(b.oper));
                 assert!(b.success());
@@ -520,7 +571,7 @@ mod tests {
             gave_up.try_select(Selected::Aborted).unwrap();
             // A receiver trying to take from a sender that gave up.
             let mut local = None;
-            assert!(q.dequeue(Some(&mut local), true).is_none());
+            assert!(q.dequeue(Some(&mut local), true, || Meet::OneWay).is_none());
             assert_eq!(local, None);
             assert_eq!(take(&slot), Some(1), "the sender keeps its value");
             assert!(q.is_empty());
@@ -551,7 +602,7 @@ mod tests {
                 q.enqueue(&c);
                 q.enqueue(&a);
             }
-            let first = q.dequeue(None, false).expect("c is still waiting");
+            let first = q.dequeue(None, false, || Meet::OneWay).expect("c is still waiting");
             assert_eq!(first.selected(), Selected::Operation(c.oper));
             let _ = (&s1, &s2, &s3);
         })

@@ -516,6 +516,8 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
     }
 
     fn try_complete(&mut self) -> bool {
+        // racecheck: trying a send case reads the channel, as Go's select.
+        self.sender.race_send(std::panic::Location::caller());
         match self.flavor() {
             // Claim the slot now, so that the send cannot block later.
             Flavor::Ring(c) => match c.reserve_send() {

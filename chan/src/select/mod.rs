@@ -668,16 +668,20 @@ impl SelectedOperation<'_> {
     /// # Panics
     /// If `s` is not the sender the operation was added with.
     #[inline]
+    #[track_caller]
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
-                // SAFETY: the same channel, so a reservation for messages
-                // `T`.
-                Some(slot) => match unsafe { slot.send(msg) } {
-                    Ok(()) => Ok(()),
-                    // The reservation was lost: send as `send` does.
-                    Err(msg) => s.send(msg),
-                },
+                Some(slot) => {
+                    s.race_send(std::panic::Location::caller());
+                    // SAFETY: the same channel, so a reservation for
+                    // messages `T`.
+                    match unsafe { slot.send(msg) } {
+                        Ok(()) => Ok(()),
+                        // The reservation was lost: send as `send` does.
+                        Err(msg) => s.send(msg),
+                    }
+                }
                 None => s.send(msg),
             },
             _ => panic!("passed a sender that wasn't selected"),

@@ -11,7 +11,10 @@ use std::sync::{LockResult, PoisonError, WaitTimeoutResult};
 use std::time::Duration;
 
 use super::mutex::MutexGuard;
+use std::panic::Location;
+
 use crate::annotate::SyncClock;
+use crate::lock_order::HeldLock;
 
 /// A condition variable, as `std::sync::Condvar`, working with
 /// [`racecheck::sync::Mutex`](super::Mutex).
@@ -47,11 +50,11 @@ impl Condvar {
     /// Unlocks, waits for a notification, re-locks.
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        let (inner, clock) = guard.into_std();
-        let result =
-            crate::deadlock::blocked_in("condvar wait", std::panic::Location::caller(), || self.inner.wait(inner));
+        let (inner, clock, held) = guard.into_std();
+        let at = std::panic::Location::caller();
+        let result = crate::deadlock::blocked_in("condvar wait", at, || self.inner.wait(inner));
         self.notified.acquire();
-        map_lock(result, clock)
+        map_lock(result, clock, held, at)
     }
 
     /// Waits while `condition` holds.
@@ -67,24 +70,27 @@ impl Condvar {
     }
 
     /// As `wait`, giving up after `dur`.
+    #[track_caller]
     pub fn wait_timeout<'a, T>(
         &self,
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let (inner, clock) = guard.into_std();
+        let (inner, clock, held) = guard.into_std();
+        let at = std::panic::Location::caller();
         let result = self.inner.wait_timeout(inner, dur);
         self.notified.acquire();
         match result {
-            Ok((inner, timeout)) => Ok((MutexGuard::from_std(inner, clock), timeout)),
+            Ok((inner, timeout)) => Ok((MutexGuard::from_std(inner, clock, held, at), timeout)),
             Err(poison) => {
                 let (inner, timeout) = poison.into_inner();
-                Err(PoisonError::new((MutexGuard::from_std(inner, clock), timeout)))
+                Err(PoisonError::new((MutexGuard::from_std(inner, clock, held, at), timeout)))
             }
         }
     }
 
     /// As `wait_while`, giving up after `dur`.
+    #[track_caller]
     pub fn wait_timeout_while<'a, T, F>(
         &self,
         mut guard: MutexGuard<'a, T>,
@@ -123,10 +129,12 @@ impl Condvar {
 fn map_lock<'a, T>(
     result: LockResult<std::sync::MutexGuard<'a, T>>,
     clock: &'a SyncClock,
+    held: Option<HeldLock>,
+    at: &'static Location<'static>,
 ) -> LockResult<MutexGuard<'a, T>> {
     match result {
-        Ok(inner) => Ok(MutexGuard::from_std(inner, clock)),
-        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), clock))),
+        Ok(inner) => Ok(MutexGuard::from_std(inner, clock, held, at)),
+        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), clock, held, at))),
     }
 }
 

@@ -1,12 +1,17 @@
 //! `Mutex`: an unlock is a release, the next lock an acquire (Go's model of
-//! `sync.Mutex`).
+//! `sync.Mutex`). Each lock also feeds the lock-order graph that reports
+//! potential deadlocks (see `lock_order.rs`).
 
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
+use std::panic::Location;
+
 use crate::annotate::SyncClock;
+use crate::lock_order::{self, HeldLock};
+use crate::report::LockKind;
 
 /// A mutual exclusion lock, as `std::sync::Mutex`, whose unlock
 /// happens before the next lock.
@@ -65,9 +70,10 @@ impl<T: ?Sized> Mutex<T> {
         if crate::config::enabled() {
             return self.lock_watched();
         }
+        // Detection is off, and stays off: the guard needs no hook.
         match self.inner.lock() {
-            Ok(guard) => Ok(self.guard(guard)),
-            Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner()))),
+            Ok(guard) => Ok(self.unwatched_guard(guard)),
+            Err(poison) => Err(PoisonError::new(self.unwatched_guard(poison.into_inner()))),
         }
     }
 
@@ -76,34 +82,58 @@ impl<T: ?Sized> Mutex<T> {
     #[cold]
     #[track_caller]
     fn lock_watched(&self) -> LockResult<MutexGuard<'_, T>> {
+        let at = Location::caller();
+        lock_order::before_lock(&self.clock, self.addr(), LockKind::Mutex, at);
         let result = match self.inner.try_lock() {
             Ok(guard) => Ok(guard),
             Err(TryLockError::Poisoned(poison)) => Err(poison),
-            Err(TryLockError::WouldBlock) => {
-                crate::deadlock::blocked_in("mutex lock", std::panic::Location::caller(), || self.inner.lock())
-            }
+            Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("mutex lock", at, || self.inner.lock()),
         };
         match result {
-            Ok(guard) => Ok(self.guard(guard)),
-            Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner()))),
+            Ok(guard) => Ok(self.guard(guard, at)),
+            Err(poison) => Err(PoisonError::new(self.guard(poison.into_inner(), at))),
         }
     }
 
-    /// Takes the lock if it is free right now.
+    /// Takes the lock if it is free right now. It never blocks, so it adds
+    /// nothing to the lock order, but the lock it takes is held like any
+    /// other.
+    #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        let at = Location::caller();
         match self.inner.try_lock() {
-            Ok(guard) => Ok(self.guard(guard)),
+            Ok(guard) => Ok(self.guard(guard, at)),
             Err(TryLockError::Poisoned(poison)) => {
-                Err(TryLockError::Poisoned(PoisonError::new(self.guard(poison.into_inner()))))
+                Err(TryLockError::Poisoned(PoisonError::new(self.guard(poison.into_inner(), at))))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
     }
 
     #[inline]
-    fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        self.clock.acquire();
+    fn unwatched_guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard { inner: ManuallyDrop::new(inner), clock: &self.clock }
+    }
+
+    #[inline]
+    fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>, at: &'static Location<'static>) -> MutexGuard<'a, T> {
+        if crate::config::enabled() {
+            self.locked(at);
+        }
+        MutexGuard { inner: ManuallyDrop::new(inner), clock: &self.clock }
+    }
+
+    /// The detector's side of taking the lock: the acquire, and the lock
+    /// now held for the lock order.
+    #[cold]
+    #[inline(never)]
+    fn locked(&self, at: &'static Location<'static>) {
+        self.clock.acquire();
+        lock_order::acquired(&self.clock, self.addr(), LockKind::Mutex, at);
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as *const () as usize
     }
 
     /// Whether a holder panicked.
@@ -137,20 +167,28 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Splits the guard for `Condvar::wait`: releases (the wait unlocks the
-    /// mutex) and hands out the std guard and the mutex's clock.
-    pub(crate) fn into_std(self) -> (std::sync::MutexGuard<'a, T>, &'a SyncClock) {
+    /// mutex) and hands out the std guard, the mutex's clock, and what the
+    /// lock order needs to take the lock back.
+    pub(crate) fn into_std(self) -> (std::sync::MutexGuard<'a, T>, &'a SyncClock, Option<HeldLock>) {
+        let held = lock_order::suspend(self.clock);
         self.clock.release();
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is wrapped in `ManuallyDrop`, so our `Drop` does
         // not run and the std guard is moved out exactly once.
         let inner = unsafe { ManuallyDrop::take(&mut this.inner) };
-        (inner, this.clock)
+        (inner, this.clock, held)
     }
 
-    /// Rebuilds the guard after `Condvar::wait` re-locked the mutex, with
-    /// the acquire that re-locking implies.
-    pub(crate) fn from_std(inner: std::sync::MutexGuard<'a, T>, clock: &'a SyncClock) -> Self {
+    /// Rebuilds the guard after `Condvar::wait` re-locked the mutex at
+    /// `at`, with the acquire that re-locking implies.
+    pub(crate) fn from_std(
+        inner: std::sync::MutexGuard<'a, T>,
+        clock: &'a SyncClock,
+        held: Option<HeldLock>,
+        at: &'static Location<'static>,
+    ) -> Self {
         clock.acquire();
+        lock_order::resume(held, clock, at);
         MutexGuard { inner: ManuallyDrop::new(inner), clock }
     }
 }
@@ -158,7 +196,9 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.clock.release();
+        if crate::config::enabled() {
+            unlocked(self.clock);
+        }
         // SAFETY: this is the guard's drop; `inner` is not used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.inner) }
     }
@@ -187,4 +227,13 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
+}
+
+/// The detector's side of letting a lock go: no longer held, and the
+/// release.
+#[cold]
+#[inline(never)]
+fn unlocked(clock: &SyncClock) {
+    lock_order::released(clock);
+    clock.release();
 }

@@ -1,13 +1,19 @@
 //! `RwLock`, modelled as Go models `sync.RWMutex` and Miri models RwLock:
 //! readers never synchronize with each other; a read-lock acquires what the
 //! last writer released; a write-lock acquires the last writer's release
-//! joined with the release of every reader since.
+//! joined with the release of every reader since. Read and write locks
+//! both feed the lock-order graph (see `lock_order.rs`): with a writer
+//! waiting, readers wait too.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
+use std::panic::Location;
+
 use crate::annotate::SyncClock;
+use crate::lock_order;
+use crate::report::LockKind;
 
 /// A reader-writer lock, as `std::sync::RwLock`.
 ///
@@ -63,31 +69,34 @@ impl<T: ?Sized> RwLock<T> {
     /// release (and nothing from other readers).
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        let at = Location::caller();
         let result = if crate::config::enabled() {
+            lock_order::before_lock(&self.readers, self.addr(), LockKind::RwLock, at);
             // With detection on, a read that really has to wait tells the
             // deadlock detector, as `Mutex::lock` does.
             match self.inner.try_read() {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
-                Err(TryLockError::WouldBlock) => {
-                    crate::deadlock::blocked_in("rwlock read", std::panic::Location::caller(), || self.inner.read())
-                }
+                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock read", at, || self.inner.read()),
             }
         } else {
             self.inner.read()
         };
         match result {
-            Ok(guard) => Ok(self.read_guard(guard)),
-            Err(poison) => Err(PoisonError::new(self.read_guard(poison.into_inner()))),
+            Ok(guard) => Ok(self.read_guard(guard, at)),
+            Err(poison) => Err(PoisonError::new(self.read_guard(poison.into_inner(), at))),
         }
     }
 
-    /// Takes shared access if possible right now.
+    /// Takes shared access if possible right now (no lock-order edge: it
+    /// never blocks).
+    #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        let at = Location::caller();
         match self.inner.try_read() {
-            Ok(guard) => Ok(self.read_guard(guard)),
+            Ok(guard) => Ok(self.read_guard(guard, at)),
             Err(TryLockError::Poisoned(poison)) => {
-                Err(TryLockError::Poisoned(PoisonError::new(self.read_guard(poison.into_inner()))))
+                Err(TryLockError::Poisoned(PoisonError::new(self.read_guard(poison.into_inner(), at))))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
@@ -97,45 +106,77 @@ impl<T: ?Sized> RwLock<T> {
     /// release and every reader's release since.
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        let at = Location::caller();
         let result = if crate::config::enabled() {
+            lock_order::before_lock(&self.readers, self.addr(), LockKind::RwLock, at);
             match self.inner.try_write() {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
-                Err(TryLockError::WouldBlock) => {
-                    crate::deadlock::blocked_in("rwlock write", std::panic::Location::caller(), || self.inner.write())
-                }
+                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock write", at, || self.inner.write()),
             }
         } else {
             self.inner.write()
         };
         match result {
-            Ok(guard) => Ok(self.write_guard(guard)),
-            Err(poison) => Err(PoisonError::new(self.write_guard(poison.into_inner()))),
+            Ok(guard) => Ok(self.write_guard(guard, at)),
+            Err(poison) => Err(PoisonError::new(self.write_guard(poison.into_inner(), at))),
         }
     }
 
-    /// Takes exclusive access if possible right now.
+    /// Takes exclusive access if possible right now (no lock-order edge:
+    /// it never blocks).
+    #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        let at = Location::caller();
         match self.inner.try_write() {
-            Ok(guard) => Ok(self.write_guard(guard)),
+            Ok(guard) => Ok(self.write_guard(guard, at)),
             Err(TryLockError::Poisoned(poison)) => {
-                Err(TryLockError::Poisoned(PoisonError::new(self.write_guard(poison.into_inner()))))
+                Err(TryLockError::Poisoned(PoisonError::new(self.write_guard(poison.into_inner(), at))))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
     }
 
     #[inline]
-    fn read_guard<'a>(&'a self, inner: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
-        self.writer.acquire();
+    fn read_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockReadGuard<'a, T>,
+        at: &'static Location<'static>,
+    ) -> RwLockReadGuard<'a, T> {
+        if crate::config::enabled() {
+            self.locked(false, at);
+        }
         RwLockReadGuard { inner, readers: &self.readers }
     }
 
     #[inline]
-    fn write_guard<'a>(&'a self, inner: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
-        self.writer.acquire();
-        self.readers.acquire();
+    fn write_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockWriteGuard<'a, T>,
+        at: &'static Location<'static>,
+    ) -> RwLockWriteGuard<'a, T> {
+        if crate::config::enabled() {
+            self.locked(true, at);
+        }
         RwLockWriteGuard { inner, writer: &self.writer, readers: &self.readers }
+    }
+
+    /// The detector's side of taking the lock: a read-lock acquires the
+    /// last writer, a write-lock every reader since as well; then the lock
+    /// is held for the lock order, named by its reader clock (which both
+    /// guards carry).
+    #[cold]
+    #[inline(never)]
+    fn locked(&self, exclusive: bool, at: &'static Location<'static>) {
+        self.writer.acquire();
+        if exclusive {
+            self.readers.acquire();
+        }
+        lock_order::acquired(&self.readers, self.addr(), LockKind::RwLock, at);
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as *const () as usize
     }
 
     /// Whether a writer panicked.
@@ -170,18 +211,18 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // Merged, not replaced: a later writer must see every reader.
-        self.readers.release_merge();
+        if crate::config::enabled() {
+            read_unlocked(self.readers);
+        }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // The writer acquired every earlier reader, so its own release
-        // covers them; the reader clock can start afresh.
-        self.writer.release();
-        self.readers.reset();
+        if crate::config::enabled() {
+            write_unlocked(self.writer, self.readers);
+        }
     }
 }
 
@@ -215,4 +256,22 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn read_unlocked(readers: &SyncClock) {
+    lock_order::released(readers);
+    // Merged, not replaced: a later writer must see every reader.
+    readers.release_merge();
+}
+
+#[cold]
+#[inline(never)]
+fn write_unlocked(writer: &SyncClock, readers: &SyncClock) {
+    lock_order::released(readers);
+    // The writer acquired every earlier reader, so its own release covers
+    // them; the reader clock can start afresh.
+    writer.release();
+    readers.reset();
 }

@@ -20,7 +20,7 @@
 //! other flavors takes each channel's lock in turn instead (as crossbeam
 //! does); the shared context's CAS decides the winner either way.
 
-use super::{HChan, LatePeer, Locked, Sudog};
+use super::{meet, HChan, LatePeer, Locked, Meet, Sudog};
 use crate::context::{Context, Operation};
 use crate::sync::atomic::Ordering;
 use crate::sync::{MutexGuard, UnsafeCell};
@@ -270,7 +270,8 @@ impl<T> HChan<T> {
             return Reserve::Room;
         }
         let mut peer = None;
-        let gp = c.recvq.dequeue_with(true, |sg, step| {
+        // racecheck: as any rendezvous; the late send syncs again.
+        let gp = c.recvq.dequeue_with(true, Meet::Rendezvous, |sg: &Sudog<T>, step| {
             let reserved = sg.reserve_for_late_send(step);
             if let Some(stale) = std::mem::replace(&mut peer, reserved) {
                 stale.forget();
@@ -297,9 +298,13 @@ impl<T> HChan<T> {
             c.reserved -= 1;
         }
         let mut ep = Some(msg);
-        if let Some(gp) = c.recvq.dequeue(Some(&mut ep), true) {
-            if let Some(slot) = c.raceslot(c.recvx) {
-                crate::race::notify(slot);
+        let locked = &mut *c;
+        // racecheck: as `chansend`'s hand-off to a parked receiver.
+        let (raceslots, recvx) = (&locked.raceslots, locked.recvx);
+        if let Some(gp) = locked.recvq.dequeue(Some(&mut ep), true, || meet(self.dataqsiz, raceslots.get(recvx))) {
+            if !c.raceslots.is_empty() && self.dataqsiz.is_some() {
+                c.recvx = c.buf.next(c.recvx);
+                c.sendx = c.recvx;
             }
             drop(c);
             gp.unpark();
@@ -318,7 +323,14 @@ impl<T> HChan<T> {
         }
         c.reserved -= 1;
         let mut ep = None;
-        if let Some(gp) = c.sendq.dequeue(Some(&mut ep), true) {
+        let locked = &mut *c;
+        // racecheck: the sender's value goes into slot `sendx` as if the
+        // sender had put it there.
+        let (raceslots, sendx) = (&locked.raceslots, locked.sendx);
+        let meet = raceslots.get(sendx).map_or(Meet::OneWay, Meet::ForWaiter);
+        if let Some(gp) = locked.sendq.dequeue(Some(&mut ep), true, || meet) {
+            // `buffer` notifies slot `sendx` for us too: an edge from us to
+            // the value's receiver, more than Go has, on a path Go lacks.
             self.buffer(&mut c, ep.expect("a parked sender's slot holds its value"));
             drop(c);
             gp.unpark();
