@@ -101,7 +101,7 @@ impl<T> Flavor<T> {
     /// pays one relaxed load and nothing more.
     #[inline]
     fn race_send(&self, at: &'static std::panic::Location<'static>) {
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             self.race().send(at);
         }
     }
@@ -144,7 +144,7 @@ impl<T> Flavor<T> {
     fn close_by_user(&self, at: &'static std::panic::Location<'static>) -> bool {
         // `is_closed` only when racecheck is on: Go writes the channel only
         // in a close that closes it (a second one panics there).
-        let already_closed = racecheck::enabled() && self.is_closed();
+        let already_closed = crate::race::enabled() && self.is_closed();
         let closed = self.race().close(at, already_closed, || self.close());
         if closed {
             crate::trace::closed(|| crate::trace::Park {
@@ -311,7 +311,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             return self.try_send_watched(msg);
         }
         self.flavor.try_send(msg)
@@ -347,7 +347,7 @@ impl<T> Sender<T> {
     /// `raceacquire` for the senders that `closechan` wakes).
     #[track_caller]
     fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             return self.send_until_watched(msg, deadline);
         }
         self.flavor.send(msg, deadline)
@@ -447,7 +447,7 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let flavor = &self.flavor;
         let at = std::panic::Location::caller();
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             flavor.race().sender_dropping();
         }
         // SAFETY: every `Sender` was counted once (`from_core` or `clone`)

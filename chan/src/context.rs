@@ -90,10 +90,10 @@ struct Inner {
     thread_id: usize,
     /// racecheck: the waiter's past, published when it starts to wait
     /// (see [`Context::publish_wait`]).
-    published: racecheck::annotate::SyncClock,
+    published: crate::race::SyncClock,
     /// racecheck: what the peers that complete this waiter's operation
     /// leave for it to take in when it wakes.
-    handoff: racecheck::annotate::SyncClock,
+    handoff: crate::race::SyncClock,
 }
 
 impl Context {
@@ -103,8 +103,8 @@ impl Context {
                 select: AtomicUsize::new(WAITING),
                 thread: thread::current(),
                 thread_id: current_thread_id(),
-                published: racecheck::annotate::SyncClock::new(),
-                handoff: racecheck::annotate::SyncClock::new(),
+                published: crate::race::SyncClock::new(),
+                handoff: crate::race::SyncClock::new(),
             }),
         }
     }
@@ -202,7 +202,7 @@ impl Context {
     /// learns nothing of the waiter. Under the lock that guards the
     /// waiter's registration, before the selecting CAS.
     #[inline]
-    pub(crate) fn notify_for_waiter(&self, slot: &racecheck::annotate::SyncClock) {
+    pub(crate) fn notify_for_waiter(&self, slot: &crate::race::SyncClock) {
         slot.release_acquire_for(&self.inner.published, &self.inner.handoff);
     }
 

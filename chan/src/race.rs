@@ -41,7 +41,62 @@
 use std::panic::Location;
 use std::time::Instant;
 
-use racecheck::annotate::{SyncClock, Variable};
+#[cfg(feature = "racecheck")]
+pub(crate) use racecheck::annotate::{SyncClock, Variable};
+
+#[cfg(not(feature = "racecheck"))]
+pub(crate) use self::off::{SyncClock, Variable};
+
+/// Whether racecheck's detection is on in this process (`RACECHECK=1`): one
+/// relaxed load; always false without the `racecheck` feature.
+#[cfg(feature = "racecheck")]
+#[inline(always)]
+pub(crate) fn enabled() -> bool {
+    racecheck::enabled()
+}
+
+/// Without the `racecheck` feature no detection can be on, and every hook
+/// below folds away.
+#[cfg(not(feature = "racecheck"))]
+#[inline(always)]
+pub(crate) const fn enabled() -> bool {
+    false
+}
+
+/// Stand-ins for racecheck's types when chan is built without it: the same
+/// methods, doing nothing, and no space taken.
+#[cfg(not(feature = "racecheck"))]
+mod off {
+    use std::panic::Location;
+
+    #[derive(Debug, Default)]
+    pub(crate) struct SyncClock;
+
+    #[allow(dead_code)]
+    impl SyncClock {
+        pub(crate) const fn new() -> SyncClock {
+            SyncClock
+        }
+        pub(crate) fn release(&self) {}
+        pub(crate) fn release_merge(&self) {}
+        pub(crate) fn acquire(&self) {}
+        pub(crate) fn release_acquire(&self) {}
+        pub(crate) fn release_acquire_for(&self, _published: &SyncClock, _deliver: &SyncClock) {}
+        pub(crate) fn reset(&self) {}
+    }
+
+    #[derive(Debug, Default)]
+    pub(crate) struct Variable;
+
+    #[allow(dead_code)]
+    impl Variable {
+        pub(crate) const fn new() -> Variable {
+            Variable
+        }
+        pub(crate) fn read_at(&self, _place: &'static Location<'static>) {}
+        pub(crate) fn write_at(&self, _place: &'static Location<'static>) {}
+    }
+}
 
 /// Go's `racenotify` on a buffer slot: the calling thread passes its past
 /// to the slot and takes in what the slot held (`racereleaseacquire`).
@@ -54,7 +109,7 @@ pub(crate) fn notify(slot: &SyncClock) {
 /// on, none with it off, so that an unchecked program's slots keep their
 /// size and cache-line layout.
 pub(crate) fn slot_clocks(n: usize) -> Box<[SyncClock]> {
-    let n = if racecheck::enabled() { n } else { 0 };
+    let n = if enabled() { n } else { 0 };
     (0..n).map(|_| SyncClock::new()).collect()
 }
 
@@ -62,7 +117,7 @@ pub(crate) fn slot_clocks(n: usize) -> Box<[SyncClock]> {
 /// with detection off.
 #[inline]
 pub(crate) fn notify_slot(clocks: &[SyncClock], i: usize) {
-    if racecheck::enabled() {
+    if enabled() {
         if let Some(slot) = clocks.get(i) {
             notify(slot);
         }
@@ -135,23 +190,26 @@ impl ChanRace {
 }
 
 /// A wait that racecheck's deadlock detector knows about, until dropped.
-pub(crate) struct Blocked(bool);
+pub(crate) struct Blocked(#[cfg_attr(not(feature = "racecheck"), allow(dead_code))] bool);
 
 /// Tells racecheck's deadlock detector that this thread is about to wait
 /// in `op` (Go's wait reason: `chan send`, `chan receive`) called at `at`.
 /// Waits with a deadline are left out: they end by themselves.
 #[inline]
 pub(crate) fn blocking(deadline: Option<Instant>, op: &'static str, at: &'static Location<'static>) -> Blocked {
-    if deadline.is_none() && racecheck::enabled() {
+    if deadline.is_none() && enabled() {
+        #[cfg(feature = "racecheck")]
         racecheck::deadlock::park(op, at);
         Blocked(true)
     } else {
+        let _ = (op, at);
         Blocked(false)
     }
 }
 
 impl Drop for Blocked {
     fn drop(&mut self) {
+        #[cfg(feature = "racecheck")]
         if self.0 {
             racecheck::deadlock::unpark();
         }

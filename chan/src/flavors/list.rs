@@ -47,8 +47,8 @@ use std::mem::MaybeUninit;
 use std::ptr;
 use std::time::Instant;
 
+use crate::race::SyncClock;
 use crossbeam_utils::CachePadded;
-use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -493,7 +493,7 @@ impl<T> Channel<T> {
         let slot = unsafe { &(*block).slots[offset] };
         // SAFETY: the slot is ours until we set WRITE.
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             // SAFETY: live while our claim is unfinished.
             if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
                 clock.release();
@@ -681,7 +681,7 @@ impl<T> Channel<T> {
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             // SAFETY: live while our claim is unfinished.
             if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
                 clock.acquire();

@@ -22,8 +22,8 @@
 use std::mem::MaybeUninit;
 use std::time::Instant;
 
+use crate::race::SyncClock;
 use crossbeam_utils::CachePadded;
-use racecheck::annotate::SyncClock;
 
 use crate::context::{spinning_can_help, Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};

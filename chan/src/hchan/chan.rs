@@ -34,7 +34,7 @@
 
 use std::time::Instant;
 
-use racecheck::annotate::SyncClock;
+use crate::race::SyncClock;
 
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -116,7 +116,7 @@ impl<T> Locked<T> {
     /// `0..qcount`: moves their slot clocks the same way (each holds its
     /// value's sender's past) and gives the new slots fresh ones.
     fn grow_raceslots(&mut self, recvx: usize, qcount: usize) {
-        if !racecheck::enabled() {
+        if !crate::race::enabled() {
             return;
         }
         let mut old = std::mem::take(&mut self.raceslots).into_vec();
@@ -217,7 +217,7 @@ impl<T> HChan<T> {
                 sendq: WaitQ::new(),
                 reserved: 0,
                 buffered: 0,
-                raceslots: (0..if racecheck::enabled() { dataqsiz.unwrap_or(0) } else { 0 })
+                raceslots: (0..if crate::race::enabled() { dataqsiz.unwrap_or(0) } else { 0 })
                     .map(|_| SyncClock::new())
                     .collect(),
                 send_watchers: Waker::new(),

@@ -31,7 +31,7 @@
 use std::cell::Cell;
 use std::ptr;
 
-use racecheck::annotate::SyncClock;
+use crate::race::SyncClock;
 
 use crate::context::{Context, Operation, Selected};
 use crate::sync::atomic::{AtomicUsize, Ordering};
