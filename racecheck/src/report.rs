@@ -126,6 +126,7 @@ pub(crate) fn data_race(race: Race) -> bool {
     let here = place_key(Some(race.current_location));
     let there = place_key(race.previous.location);
     let pair = if here <= there { (here, there) } else { (there, here) };
+    crate::explore::race_seen();
     let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
     if !sink.seen.insert(pair) {
         return false;
@@ -227,6 +228,12 @@ fn format_race(race: &Race) -> String {
                 );
             }
         }
+    }
+    if let Some(seed) = crate::explore::current_seed() {
+        let _ = writeln!(
+            out,
+            "Schedule: seed={seed} of racecheck::explore (replay it alone with RACECHECK_OPTIONS=seed={seed})"
+        );
     }
     out.push_str("==================\n");
     out
