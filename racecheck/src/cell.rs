@@ -78,8 +78,13 @@ impl<T> RaceCell<T> {
     /// Runs `f` on a shared reference to the value (a read access).
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        let on = enabled();
+        if on {
+            // Before the cell's lock: the thread may wait here for its turn.
+            crate::explore::point();
+        }
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if enabled() {
+        if on {
             check_read(&mut guard.shadow, self.addr(), Location::caller());
         }
         f(&guard.value)
@@ -88,8 +93,12 @@ impl<T> RaceCell<T> {
     /// Runs `f` on an exclusive reference to the value (a write access).
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let on = enabled();
+        if on {
+            crate::explore::point();
+        }
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if enabled() {
+        if on {
             check_write(&mut guard.shadow, self.addr(), AccessKind::Write, Location::caller());
         }
         f(&mut guard.value)
@@ -226,6 +235,7 @@ impl<T: ?Sized> UnsafeCell<T> {
     #[cold]
     #[inline(never)]
     fn check(&self, kind: AccessKind, location: &'static Location<'static>) {
+        crate::explore::point();
         let mut shadow = self.shadow.lock().unwrap_or_else(PoisonError::into_inner);
         let addr = self.addr();
         with_current(|t| match kind {

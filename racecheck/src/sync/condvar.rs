@@ -5,13 +5,20 @@
 //! notify → wake because programs do signal without holding the lock, and
 //! the woken thread then depends on what the notifier did. A spurious
 //! wake-up acquires too: that can hide a race, never invent one.
+//!
+//! Under [`explore`](crate::explore()) a wait unlocks the racecheck mutex,
+//! waits in the scheduler until a notify picks it (`notify_one` picks the
+//! longest waiter), and locks the mutex again; waits and notifies are
+//! scheduling points. A wait that no notify ends within the scheduler's
+//! patience returns as a spurious wake-up, which condvars allow.
 
 use std::fmt;
 use std::sync::{LockResult, PoisonError, WaitTimeoutResult};
 use std::time::Duration;
 
-use super::mutex::MutexGuard;
+use super::mutex::{Mutex, MutexGuard};
 use crate::annotate::SyncClock;
+use crate::config::enabled;
 
 /// A condition variable, as `std::sync::Condvar`, working with
 /// [`racecheck::sync::Mutex`](super::Mutex).
@@ -47,6 +54,13 @@ impl Condvar {
     /// Unlocks, waits for a notification, re-locks.
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        if enabled() && crate::explore::exploring() {
+            let at = std::panic::Location::caller();
+            return match self.wait_explored(guard, None, Some(at)) {
+                Ok((guard, _)) => Ok(guard),
+                Err(poison) => Err(PoisonError::new(poison.into_inner().0)),
+            };
+        }
         let (inner, clock) = guard.into_std();
         let result =
             crate::deadlock::blocked_in("condvar wait", std::panic::Location::caller(), || self.inner.wait(inner));
@@ -72,6 +86,16 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        if enabled() && crate::explore::exploring() {
+            let deadline = std::time::Instant::now().checked_add(dur);
+            return match self.wait_explored(guard, deadline, None) {
+                Ok((guard, late)) => Ok((guard, timed_out(late))),
+                Err(poison) => {
+                    let (guard, late) = poison.into_inner();
+                    Err(PoisonError::new((guard, timed_out(late))))
+                }
+            };
+        }
         let (inner, clock) = guard.into_std();
         let result = self.inner.wait_timeout(inner, dur);
         self.notified.acquire();
@@ -109,24 +133,67 @@ impl Condvar {
 
     /// Wakes one waiter; the wake-up is ordered after this call.
     pub fn notify_one(&self) {
+        if enabled() {
+            crate::explore::point();
+        }
         self.notified.release_merge();
+        if enabled() {
+            crate::explore::cond_notify(self.id(), false);
+        }
         self.inner.notify_one();
     }
 
     /// Wakes every waiter; each wake-up is ordered after this call.
     pub fn notify_all(&self) {
+        if enabled() {
+            crate::explore::point();
+        }
         self.notified.release_merge();
+        if enabled() {
+            crate::explore::cond_notify(self.id(), true);
+        }
         self.inner.notify_all();
+    }
+
+    /// The name of this condvar for `explore`'s scheduler.
+    fn id(&self) -> usize {
+        self as *const Condvar as usize
+    }
+
+    /// A wait under `explore`: unlocks the racecheck mutex (waking the
+    /// threads the scheduler keeps waiting for it), waits in the scheduler
+    /// for a notify, `deadline`, or a spurious wake-up, and locks the mutex
+    /// again. A wait with no deadline is a wait for the deadlock detector
+    /// too (`at`). Returns whether the deadline passed.
+    fn wait_explored<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: Option<std::time::Instant>,
+        at: Option<&'static std::panic::Location<'static>>,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)> {
+        crate::explore::point();
+        let mutex = guard.mutex();
+        drop(guard);
+        let wait = || crate::explore::cond_wait(self.id(), deadline).unwrap_or(false);
+        let late = match at {
+            Some(at) => crate::deadlock::blocked_in("condvar wait", at, wait),
+            None => wait(),
+        };
+        self.notified.acquire();
+        match mutex.lock() {
+            Ok(guard) => Ok((guard, late)),
+            Err(poison) => Err(PoisonError::new((poison.into_inner(), late))),
+        }
     }
 }
 
 fn map_lock<'a, T>(
     result: LockResult<std::sync::MutexGuard<'a, T>>,
-    clock: &'a SyncClock,
+    lock: &'a Mutex<T>,
 ) -> LockResult<MutexGuard<'a, T>> {
     match result {
-        Ok(inner) => Ok(MutexGuard::from_std(inner, clock)),
-        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), clock))),
+        Ok(inner) => Ok(MutexGuard::from_std(inner, lock)),
+        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), lock))),
     }
 }
 

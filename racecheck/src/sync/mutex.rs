@@ -1,9 +1,15 @@
 //! `Mutex`: an unlock is a release, the next lock an acquire (Go's model of
 //! `sync.Mutex`).
+//!
+//! Under [`explore`](crate::explore()) a lock and an unlock are scheduling
+//! points, and a thread that finds the lock taken waits in the scheduler
+//! (so that the holder gets to run) instead of in std's lock; an unlock
+//! makes the waiters runnable.
 
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::annotate::SyncClock;
@@ -42,7 +48,7 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
     // `ManuallyDrop` so that the release below runs while the lock is still
     // held, and so that `Condvar::wait` can take the std guard out.
     inner: ManuallyDrop<std::sync::MutexGuard<'a, T>>,
-    clock: &'a SyncClock,
+    lock: &'a Mutex<T>,
 }
 
 impl<T> Mutex<T> {
@@ -71,16 +77,18 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// `lock` with detection on: tells the deadlock detector when the lock
-    /// is taken, so that the thread really waits.
+    /// `lock` with detection on: a scheduling point, and a wait that the
+    /// deadlock detector (and `explore`'s scheduler) hears about when the
+    /// lock is taken.
     #[cold]
     #[track_caller]
     fn lock_watched(&self) -> LockResult<MutexGuard<'_, T>> {
+        crate::explore::point();
         let result = match self.inner.try_lock() {
             Ok(guard) => Ok(guard),
             Err(TryLockError::Poisoned(poison)) => Err(poison),
             Err(TryLockError::WouldBlock) => {
-                crate::deadlock::blocked_in("mutex lock", std::panic::Location::caller(), || self.inner.lock())
+                crate::deadlock::blocked_in("mutex lock", Location::caller(), || self.lock_contended())
             }
         };
         match result {
@@ -89,8 +97,40 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Waits for a lock another thread holds: in `explore`'s scheduler
+    /// while the thread explores (trying again whenever an unlock wakes it),
+    /// else in std's lock.
+    fn lock_contended(&self) -> LockResult<std::sync::MutexGuard<'_, T>> {
+        let mut waited = false;
+        loop {
+            let result = match self.inner.try_lock() {
+                Ok(guard) => Ok(guard),
+                Err(TryLockError::Poisoned(poison)) => Err(poison),
+                Err(TryLockError::WouldBlock) => {
+                    if crate::explore::wait_lock(self.id()) {
+                        waited = true;
+                        continue;
+                    }
+                    self.inner.lock()
+                }
+            };
+            if waited {
+                crate::explore::settle();
+            }
+            return result;
+        }
+    }
+
+    /// The name of this lock for `explore`'s scheduler.
+    fn id(&self) -> usize {
+        &self.clock as *const SyncClock as usize
+    }
+
     /// Takes the lock if it is free right now.
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        if crate::config::enabled() {
+            crate::explore::point();
+        }
         match self.inner.try_lock() {
             Ok(guard) => Ok(self.guard(guard)),
             Err(TryLockError::Poisoned(poison)) => {
@@ -103,7 +143,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         self.clock.acquire();
-        MutexGuard { inner: ManuallyDrop::new(inner), clock: &self.clock }
+        MutexGuard { inner: ManuallyDrop::new(inner), lock: self }
     }
 
     /// Whether a holder panicked.
@@ -136,31 +176,54 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 }
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The mutex this guard holds.
+    pub(crate) fn mutex(&self) -> &'a Mutex<T> {
+        self.lock
+    }
+
     /// Splits the guard for `Condvar::wait`: releases (the wait unlocks the
-    /// mutex) and hands out the std guard and the mutex's clock.
-    pub(crate) fn into_std(self) -> (std::sync::MutexGuard<'a, T>, &'a SyncClock) {
-        self.clock.release();
+    /// mutex) and hands out the std guard and the mutex.
+    pub(crate) fn into_std(self) -> (std::sync::MutexGuard<'a, T>, &'a Mutex<T>) {
+        self.lock.clock.release();
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is wrapped in `ManuallyDrop`, so our `Drop` does
         // not run and the std guard is moved out exactly once.
         let inner = unsafe { ManuallyDrop::take(&mut this.inner) };
-        (inner, this.clock)
+        (inner, this.lock)
     }
 
     /// Rebuilds the guard after `Condvar::wait` re-locked the mutex, with
     /// the acquire that re-locking implies.
-    pub(crate) fn from_std(inner: std::sync::MutexGuard<'a, T>, clock: &'a SyncClock) -> Self {
-        clock.acquire();
-        MutexGuard { inner: ManuallyDrop::new(inner), clock }
+    pub(crate) fn from_std(inner: std::sync::MutexGuard<'a, T>, lock: &'a Mutex<T>) -> Self {
+        lock.clock.acquire();
+        MutexGuard { inner: ManuallyDrop::new(inner), lock }
+    }
+
+    /// The unlock with detection on: a scheduling point, the release, the
+    /// unlock, and the wake-up of the threads `explore` keeps waiting for
+    /// the lock.
+    #[cold]
+    #[inline(never)]
+    fn unlock_watched(&mut self) {
+        crate::explore::point();
+        self.lock.clock.release();
+        // SAFETY: called once, from the guard's drop; `inner` is not used
+        // afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        crate::explore::unlocked(self.lock.id());
     }
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.clock.release();
-        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        if crate::config::enabled() {
+            self.unlock_watched();
+        } else {
+            // SAFETY: this is the guard's drop; `inner` is not used
+            // afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        }
     }
 }
 

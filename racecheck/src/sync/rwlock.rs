@@ -2,9 +2,15 @@
 //! readers never synchronize with each other; a read-lock acquires what the
 //! last writer released; a write-lock acquires the last writer's release
 //! joined with the release of every reader since.
+//!
+//! Under [`explore`](crate::explore()) locking and unlocking are scheduling
+//! points, and a thread that cannot take the lock waits in the scheduler,
+//! as for `Mutex`.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::annotate::SyncClock;
@@ -34,14 +40,16 @@ pub struct RwLock<T: ?Sized> {
 /// Shared access, as `std::sync::RwLockReadGuard`.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    inner: std::sync::RwLockReadGuard<'a, T>,
+    // `ManuallyDrop` so that the unlock happens inside our `Drop`, before
+    // the scheduler hears of it.
+    inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
     readers: &'a SyncClock,
 }
 
 /// Exclusive access, as `std::sync::RwLockWriteGuard`.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
-    inner: std::sync::RwLockWriteGuard<'a, T>,
+    inner: ManuallyDrop<std::sync::RwLockWriteGuard<'a, T>>,
     writer: &'a SyncClock,
     readers: &'a SyncClock,
 }
@@ -66,12 +74,13 @@ impl<T: ?Sized> RwLock<T> {
         let result = if crate::config::enabled() {
             // With detection on, a read that really has to wait tells the
             // deadlock detector, as `Mutex::lock` does.
+            crate::explore::point();
             match self.inner.try_read() {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
-                Err(TryLockError::WouldBlock) => {
-                    crate::deadlock::blocked_in("rwlock read", std::panic::Location::caller(), || self.inner.read())
-                }
+                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock read", Location::caller(), || {
+                    self.contended(|| self.inner.try_read(), || self.inner.read())
+                }),
             }
         } else {
             self.inner.read()
@@ -84,6 +93,9 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Takes shared access if possible right now.
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        if crate::config::enabled() {
+            crate::explore::point();
+        }
         match self.inner.try_read() {
             Ok(guard) => Ok(self.read_guard(guard)),
             Err(TryLockError::Poisoned(poison)) => {
@@ -98,11 +110,14 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let result = if crate::config::enabled() {
+            crate::explore::point();
             match self.inner.try_write() {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
                 Err(TryLockError::WouldBlock) => {
-                    crate::deadlock::blocked_in("rwlock write", std::panic::Location::caller(), || self.inner.write())
+                    crate::deadlock::blocked_in("rwlock write", Location::caller(), || {
+                        self.contended(|| self.inner.try_write(), || self.inner.write())
+                    })
                 }
             }
         } else {
@@ -116,6 +131,9 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Takes exclusive access if possible right now.
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        if crate::config::enabled() {
+            crate::explore::point();
+        }
         match self.inner.try_write() {
             Ok(guard) => Ok(self.write_guard(guard)),
             Err(TryLockError::Poisoned(poison)) => {
@@ -125,17 +143,45 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Waits for a lock held elsewhere: in `explore`'s scheduler while the
+    /// thread explores (`try_lock` again whenever an unlock wakes it), else
+    /// in std's lock (`lock`).
+    fn contended<G>(
+        &self,
+        try_lock: impl Fn() -> TryLockResult<G>,
+        lock: impl FnOnce() -> LockResult<G>,
+    ) -> LockResult<G> {
+        let mut waited = false;
+        loop {
+            let result = match try_lock() {
+                Ok(guard) => Ok(guard),
+                Err(TryLockError::Poisoned(poison)) => Err(poison),
+                Err(TryLockError::WouldBlock) => {
+                    if crate::explore::wait_lock(lock_id(&self.readers)) {
+                        waited = true;
+                        continue;
+                    }
+                    lock()
+                }
+            };
+            if waited {
+                crate::explore::settle();
+            }
+            return result;
+        }
+    }
+
     #[inline]
     fn read_guard<'a>(&'a self, inner: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
         self.writer.acquire();
-        RwLockReadGuard { inner, readers: &self.readers }
+        RwLockReadGuard { inner: ManuallyDrop::new(inner), readers: &self.readers }
     }
 
     #[inline]
     fn write_guard<'a>(&'a self, inner: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
         self.writer.acquire();
         self.readers.acquire();
-        RwLockWriteGuard { inner, writer: &self.writer, readers: &self.readers }
+        RwLockWriteGuard { inner: ManuallyDrop::new(inner), writer: &self.writer, readers: &self.readers }
     }
 
     /// Whether a writer panicked.
@@ -167,21 +213,68 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
+/// The name of a lock for `explore`'s scheduler: the address of its reader
+/// clock, which every guard can reach.
+fn lock_id(readers: &SyncClock) -> usize {
+    readers as *const SyncClock as usize
+}
+
+impl<T: ?Sized> RwLockReadGuard<'_, T> {
+    /// The unlock with detection on: a scheduling point, the release, the
+    /// unlock, and the wake-up of the threads `explore` keeps waiting.
+    #[cold]
+    #[inline(never)]
+    fn unlock_watched(&mut self) {
+        crate::explore::point();
+        // Merged, not replaced: a later writer must see every reader.
+        self.readers.release_merge();
+        // SAFETY: called once, from the guard's drop; `inner` is not used
+        // afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        crate::explore::unlocked(lock_id(self.readers));
+    }
+}
+
+impl<T: ?Sized> RwLockWriteGuard<'_, T> {
+    /// As for the read guard.
+    #[cold]
+    #[inline(never)]
+    fn unlock_watched(&mut self) {
+        crate::explore::point();
+        // The writer acquired every earlier reader, so its own release
+        // covers them; the reader clock can start afresh.
+        self.writer.release();
+        self.readers.reset();
+        // SAFETY: called once, from the guard's drop; `inner` is not used
+        // afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        crate::explore::unlocked(lock_id(self.readers));
+    }
+}
+
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // Merged, not replaced: a later writer must see every reader.
-        self.readers.release_merge();
+        if crate::config::enabled() {
+            self.unlock_watched();
+        } else {
+            // SAFETY: this is the guard's drop; `inner` is not used
+            // afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // The writer acquired every earlier reader, so its own release
-        // covers them; the reader clock can start afresh.
-        self.writer.release();
-        self.readers.reset();
+        if crate::config::enabled() {
+            self.unlock_watched();
+        } else {
+            // SAFETY: this is the guard's drop; `inner` is not used
+            // afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        }
     }
 }
 
