@@ -94,17 +94,21 @@ impl<T> Flavor<T> {
         }
     }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        crate::race::operation();
         dispatch!(self, c => c.try_send(msg))
     }
     #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        crate::race::operation();
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
+        crate::race::operation();
         dispatch!(self, c => c.try_recv())
     }
     #[track_caller]
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        crate::race::operation();
         dispatch!(self, c => c.recv(deadline))
     }
     fn close(&self) -> bool {
@@ -113,6 +117,7 @@ impl<T> Flavor<T> {
 
     /// Closes as Go's `close` does, publishing the closer's past first.
     fn close_by_user(&self) -> bool {
+        crate::race::operation();
         self.closeclock().release_merge();
         let closed = self.close();
         if closed {
@@ -142,6 +147,7 @@ impl<T> Flavor<T> {
         dispatch!(self, c => c.is_closed())
     }
     fn len(&self) -> usize {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.len(),
             Flavor::List(c) => c.len(),
@@ -163,6 +169,7 @@ impl<T> Flavor<T> {
         }
     }
     fn is_empty(&self) -> bool {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.is_empty(),
             Flavor::List(c) => c.is_empty(),
@@ -174,6 +181,7 @@ impl<T> Flavor<T> {
         }
     }
     fn is_full(&self) -> bool {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.is_full(),
             Flavor::List(_) => false,

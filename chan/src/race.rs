@@ -20,6 +20,13 @@
 //! wait ([`blocking`]); the public methods are `#[track_caller]` down to the
 //! park sites so that the location is the user's line.
 //!
+//! Under `racecheck::explore`, which runs one thread of a program at a time
+//! and picks which at each scheduling point, every public channel
+//! operation is a scheduling point ([`operation`], taken before the
+//! operation touches the channel), a park passes the turn on ([`park`]),
+//! a wake-up makes the woken thread runnable at once ([`unparking`]), and
+//! nobody spins waiting for a peer that cannot run ([`exploring`]).
+//!
 //! With detection off each hook is one relaxed load of racecheck's global
 //! flag, and the per-slot clocks are not even allocated.
 
@@ -79,4 +86,32 @@ impl Drop for Blocked {
             racecheck::deadlock::unpark();
         }
     }
+}
+
+/// A channel operation is about to start: a scheduling point for
+/// `racecheck::explore`. Never call it while holding a channel's lock.
+#[inline]
+pub(crate) fn operation() {
+    racecheck::schedule::point();
+}
+
+/// Runs `wait`, a park of this thread, as a blocked wait for
+/// `racecheck::explore` (the turn passes to another thread meanwhile).
+#[inline]
+pub(crate) fn park<R>(wait: impl FnOnce() -> R) -> R {
+    racecheck::schedule::park(wait)
+}
+
+/// This thread is about to unpark `thread`.
+#[inline]
+pub(crate) fn unparking(thread: &std::thread::Thread) {
+    racecheck::schedule::unparking(thread);
+}
+
+/// Whether this thread runs under `racecheck::explore`, where waiting
+/// actively for a peer is pointless (the peer runs only once this thread
+/// parks). One relaxed load when detection is off.
+#[inline]
+pub(crate) fn exploring() -> bool {
+    racecheck::schedule::is_exploring()
 }

@@ -213,6 +213,7 @@ impl<'a> Select<'a> {
     /// The select loop; returns the position of the case that went.
     #[track_caller]
     fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
+        crate::race::operation();
         // Go's `pollorder`: on the stack for the usual few cases, so that a
         // select that goes at once allocates nothing for it.
         let n = self.cases.len();
