@@ -2,8 +2,8 @@
 //!
 //! The program's threads keep running on their own OS threads. At every
 //! scheduling point (a racecheck operation) a thread asks for the *turn*;
-//! only the thread holding it goes on, the others wait on one condition
-//! variable. The holder keeps it until, at one of its points, the policy
+//! only the thread holding it goes on, the others wait, each on its own
+//! condition variable, so that a hand-over wakes exactly one thread. The holder keeps it until, at one of its points, the policy
 //! (`pct.rs`) prefers another runnable thread, or until it blocks; it then
 //! names the next holder itself. So between two points exactly one
 //! thread of the run executes, and the order of the points is the
@@ -38,6 +38,7 @@
 //! - When the run is over (`done`), every wait and point returns at once:
 //!   threads left behind run free.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -101,6 +102,14 @@ struct Rec {
     ticket: u64,
     /// What a join of this thread acquires.
     final_clock: Option<Arc<Mutex<VClock>>>,
+    /// Where the thread waits, with the scheduler's lock.
+    wake: Arc<Condvar>,
+}
+
+impl Rec {
+    fn is_candidate(&self) -> bool {
+        self.status == Status::Runnable && !self.detached
+    }
 }
 
 struct State {
@@ -118,13 +127,15 @@ struct State {
     tickets: u64,
     /// Data races seen by threads of this run (reported or deduplicated).
     races: usize,
+    /// Threads to wake once the lock is released: woken under the lock,
+    /// they would block on it at once.
+    to_wake: Vec<Arc<Condvar>>,
 }
 
 /// One run under one seed.
 pub(crate) struct Scheduler {
     seed: Seed,
     state: Mutex<State>,
-    turn_changed: Condvar,
 }
 
 /// How a scheduler-level wait ended.
@@ -137,6 +148,82 @@ pub(crate) enum Woken {
     Timeout,
     /// The run is over: nothing is scheduled any more.
     Done,
+}
+
+/// The scheduler's lock, held: wakes the threads in `to_wake` once it is
+/// released.
+struct Locked<'a> {
+    guard: Option<MutexGuard<'a, State>>,
+    state: &'a Mutex<State>,
+}
+
+/// What [`Locked::wait`] did.
+#[derive(PartialEq, Eq)]
+enum Waited {
+    /// Woken (or spuriously).
+    Woken,
+    /// The time ran out.
+    TimedOut,
+    /// Did not wait: it woke the threads it had to wake first, outside the
+    /// lock; the caller looks at the state again.
+    Flushed,
+}
+
+impl<'a> Locked<'a> {
+    fn new(state: &'a Mutex<State>) -> Locked<'a> {
+        // Every update of the state is complete before any call that could
+        // panic, so a poisoned lock still holds a consistent state.
+        Locked { guard: Some(state.lock().unwrap_or_else(PoisonError::into_inner)), state }
+    }
+
+    /// Waits on `wake` for at most `limit`, unless threads are to be woken
+    /// first.
+    fn wait(&mut self, wake: &Condvar, limit: Duration) -> Waited {
+        let guard = self.guard.take().expect("locked");
+        if !guard.to_wake.is_empty() {
+            self.guard = Some(guard);
+            self.flush();
+            self.guard = Some(self.state.lock().unwrap_or_else(PoisonError::into_inner));
+            return Waited::Flushed;
+        }
+        let (guard, timeout) = wake.wait_timeout(guard, limit).unwrap_or_else(PoisonError::into_inner);
+        self.guard = Some(guard);
+        if timeout.timed_out() {
+            Waited::TimedOut
+        } else {
+            Waited::Woken
+        }
+    }
+
+    /// Releases the lock and wakes whom the state says to wake.
+    fn flush(&mut self) {
+        if let Some(mut guard) = self.guard.take() {
+            let to_wake = std::mem::take(&mut guard.to_wake);
+            drop(guard);
+            for wake in to_wake {
+                wake.notify_one();
+            }
+        }
+    }
+}
+
+impl Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        self.guard.as_ref().expect("locked")
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        self.guard.as_mut().expect("locked")
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 impl Scheduler {
@@ -153,8 +240,8 @@ impl Scheduler {
                 run: (usize::MAX, 0),
                 tickets: 0,
                 races: 0,
+                to_wake: Vec::new(),
             }),
-            turn_changed: Condvar::new(),
         }
     }
 
@@ -162,10 +249,8 @@ impl Scheduler {
         self.seed
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Every update of the state is complete before any call that could
-        // panic, so a poisoned lock still holds a consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> Locked<'_> {
+        Locked::new(&self.state)
     }
 
     /// Whether the run is over.
@@ -207,6 +292,7 @@ impl Scheduler {
             scope,
             ticket: 0,
             final_clock,
+            wake: Arc::new(Condvar::new()),
         });
         let index = st.threads.len() - 1;
         if index == 0 {
@@ -215,11 +301,16 @@ impl Scheduler {
         index
     }
 
+    /// Whether the thread with racecheck id `tid` belongs to this run.
+    pub(crate) fn has_thread(&self, tid: u32) -> bool {
+        self.lock().threads.iter().any(|r| r.tid == tid)
+    }
+
     /// A spawned thread starts: it waits for its first turn.
     pub(crate) fn begin(&self, me: usize) {
         let mut st = self.lock();
         st.threads[me].std = Some(std::thread::current().id());
-        drop(self.wait_for_turn(st, me));
+        wait_for_turn(&mut st, me);
     }
 
     /// A scheduling point of thread `me`; `demote` for a yield.
@@ -231,29 +322,32 @@ impl Scheduler {
         if let Status::Blocked(_) = st.threads[me].status {
             st.threads[me].status = Status::Runnable;
         }
-        if st.turn == Some(me) {
-            st.steps += 1;
-            st.moves += 1;
-            let step = st.steps;
-            if let Some(priority) = st.pct.change_at(step) {
-                st.threads[me].priority = priority;
+        match st.turn {
+            Some(holder) if holder == me => {
+                st.steps += 1;
+                st.moves += 1;
+                let step = st.steps;
+                if let Some(priority) = st.pct.change_at(step) {
+                    st.threads[me].priority = priority;
+                }
+                st.run = if st.run.0 == me { (me, st.run.1 + 1) } else { (me, 1) };
+                if demote || (st.run.1 >= RUN_LIMIT && st.others_wait(me)) {
+                    st.threads[me].priority = st.pct.demoted();
+                    st.run.1 = 0;
+                }
+                let next = st.choose();
+                if next == Some(me) {
+                    return;
+                }
+                st.hand_to(next);
             }
-            st.run = if st.run.0 == me { (me, st.run.1 + 1) } else { (me, 1) };
-            let others_wait = st.threads.iter().enumerate().any(|(i, r)| i != me && r.waiting && r.is_candidate());
-            if demote || (st.run.1 >= RUN_LIMIT && others_wait) {
-                st.threads[me].priority = st.pct.demoted();
-                st.run.1 = 0;
+            Some(_) => {}
+            None => {
+                let next = st.choose();
+                st.hand_to(next);
             }
-            let next = st.choose();
-            if next == Some(me) {
-                return;
-            }
-            self.hand_to(&mut st, next);
-        } else if st.turn.is_none() {
-            let next = st.choose();
-            self.hand_to(&mut st, next);
         }
-        drop(self.wait_for_turn(st, me));
+        wait_for_turn(&mut st, me);
     }
 
     /// Thread `me` has finished.
@@ -268,20 +362,13 @@ impl Scheduler {
             })
             .collect();
         for i in ready {
-            st.threads[i].status = Status::Runnable;
+            st.make_runnable(i);
         }
         st.wake_end();
         if st.turn == Some(me) || st.turn.is_none() {
             let next = st.choose();
-            self.hand_to(&mut st, next);
-        } else {
-            self.turn_changed.notify_all();
+            st.hand_to(next);
         }
-    }
-
-    /// Whether the thread with racecheck id `tid` belongs to this run.
-    pub(crate) fn has_thread(&self, tid: u32) -> bool {
-        self.lock().threads.iter().any(|r| r.tid == tid)
     }
 
     /// Blocks `me` on `wait` and waits in the scheduler until the event
@@ -296,28 +383,27 @@ impl Scheduler {
             return Woken::Event;
         }
         if st.threads[me].status != Status::Blocked(wait) {
-            self.set_blocked(&mut st, me, wait);
+            st.set_blocked(me, wait);
         }
         st.threads[me].waiting = true;
+        let wake = st.threads[me].wake.clone();
         loop {
             if st.done {
                 st.threads[me].waiting = false;
                 return Woken::Done;
             }
             if st.threads[me].status == Status::Runnable {
-                drop(self.wait_for_turn(st, me));
+                wait_for_turn(&mut st, me);
                 return Woken::Event;
             }
             let limit = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).min(PATIENCE),
                 None => PATIENCE,
             };
-            let (guard, timeout) = self.turn_changed.wait_timeout(st, limit).unwrap_or_else(PoisonError::into_inner);
-            st = guard;
-            if timeout.timed_out() && st.threads[me].status != Status::Runnable && !st.done {
+            if st.wait(&wake, limit) == Waited::TimedOut && st.threads[me].status != Status::Runnable && !st.done {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     st.threads[me].status = Status::Runnable;
-                    drop(self.wait_for_turn(st, me));
+                    wait_for_turn(&mut st, me);
                     return Woken::Timeout;
                 }
                 if poll {
@@ -345,7 +431,7 @@ impl Scheduler {
             drop(st);
             return os_wait();
         }
-        self.set_blocked(&mut st, me, wait);
+        st.set_blocked(me, wait);
         drop(st);
         let result = os_wait();
         self.arrive(me);
@@ -363,21 +449,21 @@ impl Scheduler {
             st.threads[me].status = Status::Runnable;
             if st.turn.is_none() {
                 let next = st.choose();
-                self.hand_to(&mut st, next);
+                st.hand_to(next);
             }
         }
-        drop(self.wait_for_turn(st, me));
+        wait_for_turn(&mut st, me);
     }
 
     /// A racecheck lock at `addr` was freed: its waiters may try again.
     pub(crate) fn unlocked(&self, addr: usize) {
-        self.wake(|_, status| status == Status::Blocked(Wait::Lock(addr)), false);
+        self.wake(Wait::Lock(addr), false);
     }
 
     /// Condvar `addr` was notified: the longest waiter (or every waiter)
     /// wakes.
     pub(crate) fn notified(&self, addr: usize, all: bool) {
-        self.wake(|_, status| status == Status::Blocked(Wait::Cond(addr)), !all);
+        self.wake(Wait::Cond(addr), !all);
     }
 
     /// The thread with OS id `thread` is being unparked.
@@ -391,13 +477,12 @@ impl Scheduler {
         };
         match st.threads[i].status {
             Status::Blocked(Wait::Park) => {
-                st.threads[i].status = Status::Runnable;
+                st.make_runnable(i);
                 st.wake_end();
                 if st.turn.is_none() {
                     let next = st.choose();
-                    self.hand_to(&mut st, next);
+                    st.hand_to(next);
                 }
-                self.turn_changed.notify_all();
             }
             Status::Runnable => st.threads[i].token = true,
             _ => {}
@@ -432,42 +517,24 @@ impl Scheduler {
                 self.seed
             );
         }
-        st.done = true;
-        st.turn = None;
-        self.turn_changed.notify_all();
+        st.finish_run();
         st.threads.iter().filter(|r| r.status == Status::Finished).filter_map(|r| r.final_clock.clone()).collect()
     }
 
     /// Ends the run at once (the closure panicked).
     pub(crate) fn abandon(&self) {
-        let mut st = self.lock();
-        st.done = true;
-        st.turn = None;
-        self.turn_changed.notify_all();
+        self.lock().finish_run();
     }
 
-    fn set_blocked(&self, st: &mut State, me: usize, wait: Wait) {
-        st.threads[me].status = Status::Blocked(wait);
-        if let Wait::Cond(_) = wait {
-            st.tickets += 1;
-            st.threads[me].ticket = st.tickets;
-        }
-        st.wake_end();
-        if st.turn == Some(me) || st.turn.is_none() {
-            let next = st.choose();
-            self.hand_to(st, next);
-        }
-    }
-
-    /// Makes the blocked threads that `matches` runnable (only the one with
-    /// the lowest ticket if `one`).
-    fn wake(&self, matches: impl Fn(&Rec, Status) -> bool, one: bool) {
+    /// Makes the threads blocked on `wait` runnable (only the one with the
+    /// lowest ticket if `one`).
+    fn wake(&self, wait: Wait, one: bool) {
         let mut st = self.lock();
         if st.done {
             return;
         }
         let mut woken: Vec<usize> =
-            (0..st.threads.len()).filter(|&i| matches(&st.threads[i], st.threads[i].status)).collect();
+            (0..st.threads.len()).filter(|&i| st.threads[i].status == Status::Blocked(wait)).collect();
         if one {
             woken.sort_by_key(|&i| st.threads[i].ticket);
             woken.truncate(1);
@@ -476,61 +543,56 @@ impl Scheduler {
             return;
         }
         for i in woken {
-            st.threads[i].status = Status::Runnable;
+            st.make_runnable(i);
         }
         st.wake_end();
         if st.turn.is_none() {
             let next = st.choose();
-            self.hand_to(&mut st, next);
+            st.hand_to(next);
         }
-        self.turn_changed.notify_all();
-    }
-
-    fn hand_to(&self, st: &mut State, next: Option<usize>) {
-        st.turn = next;
-        st.moves += 1;
-        self.turn_changed.notify_all();
-    }
-
-    /// Waits until `me` holds the turn (or the run is over), taking the
-    /// turn from a holder that shows no sign of life for `PATIENCE`.
-    fn wait_for_turn<'a>(&'a self, mut st: MutexGuard<'a, State>, me: usize) -> MutexGuard<'a, State> {
-        st.threads[me].waiting = true;
-        st.threads[me].detached = false;
-        loop {
-            if st.done || st.turn == Some(me) {
-                break;
-            }
-            if st.turn.is_none() {
-                let next = st.choose();
-                self.hand_to(&mut st, next);
-                continue;
-            }
-            let seen = st.moves;
-            let (guard, timeout) = self.turn_changed.wait_timeout(st, PATIENCE).unwrap_or_else(PoisonError::into_inner);
-            st = guard;
-            if timeout.timed_out() && !st.done && st.turn != Some(me) && st.moves == seen {
-                if let Some(holder) = st.turn {
-                    if !st.threads[holder].waiting {
-                        st.threads[holder].detached = true;
-                    }
-                }
-                let next = st.choose();
-                self.hand_to(&mut st, next);
-            }
-        }
-        st.threads[me].waiting = false;
-        st
     }
 }
 
-impl Rec {
-    fn is_candidate(&self) -> bool {
-        self.status == Status::Runnable && !self.detached
+/// Waits until `me` holds the turn (or the run is over), taking the turn
+/// from a holder that shows no sign of life for `PATIENCE`.
+fn wait_for_turn(st: &mut Locked<'_>, me: usize) {
+    st.threads[me].waiting = true;
+    st.threads[me].detached = false;
+    let wake = st.threads[me].wake.clone();
+    loop {
+        if st.done || st.turn == Some(me) {
+            break;
+        }
+        if st.turn.is_none() {
+            let next = st.choose();
+            st.hand_to(next);
+            continue;
+        }
+        let seen = st.moves;
+        if st.wait(&wake, PATIENCE) == Waited::TimedOut && !st.done && st.turn != Some(me) && st.moves == seen {
+            if let Some(holder) = st.turn {
+                if !st.threads[holder].waiting {
+                    st.threads[holder].detached = true;
+                }
+            }
+            let next = st.choose();
+            st.hand_to(next);
+        }
     }
+    st.threads[me].waiting = false;
 }
 
 impl State {
+    /// The runnable thread with the highest priority.
+    fn choose(&self) -> Option<usize> {
+        (0..self.threads.len()).filter(|&i| self.threads[i].is_candidate()).max_by_key(|&i| self.threads[i].priority)
+    }
+
+    /// Whether another thread waits for the turn.
+    fn others_wait(&self, me: usize) -> bool {
+        self.threads.iter().enumerate().any(|(i, r)| i != me && r.waiting && r.is_candidate())
+    }
+
     /// Whether what `wait` waits for is already there (a join of a
     /// finished thread, a scope whose threads all finished).
     fn happened(&self, wait: Wait) -> bool {
@@ -541,9 +603,17 @@ impl State {
         }
     }
 
-    /// The runnable thread with the highest priority.
-    fn choose(&self) -> Option<usize> {
-        (0..self.threads.len()).filter(|&i| self.threads[i].is_candidate()).max_by_key(|&i| self.threads[i].priority)
+    fn set_blocked(&mut self, me: usize, wait: Wait) {
+        self.threads[me].status = Status::Blocked(wait);
+        if let Wait::Cond(_) = wait {
+            self.tickets += 1;
+            self.threads[me].ticket = self.tickets;
+        }
+        self.wake_end();
+        if self.turn == Some(me) || self.turn.is_none() {
+            let next = self.choose();
+            self.hand_to(next);
+        }
     }
 
     /// The closure's thread, waiting for the others to be done, may go
@@ -553,7 +623,34 @@ impl State {
             return;
         };
         if !self.threads.iter().any(|r| r.status == Status::Runnable) {
-            self.threads[ender].status = Status::Runnable;
+            self.make_runnable(ender);
         }
+    }
+
+    /// A blocked thread may run again; if it waits in the scheduler, it
+    /// hears of it.
+    fn make_runnable(&mut self, i: usize) {
+        self.threads[i].status = Status::Runnable;
+        let wake = self.threads[i].wake.clone();
+        self.to_wake.push(wake);
+    }
+
+    /// Names the next holder and wakes it.
+    fn hand_to(&mut self, next: Option<usize>) {
+        self.turn = next;
+        self.moves += 1;
+        if let Some(next) = next {
+            let wake = self.threads[next].wake.clone();
+            self.to_wake.push(wake);
+        }
+    }
+
+    /// Ends the run: nothing is scheduled any more, and every waiting
+    /// thread goes on.
+    fn finish_run(&mut self) {
+        self.done = true;
+        self.turn = None;
+        let all: Vec<_> = self.threads.iter().map(|r| r.wake.clone()).collect();
+        self.to_wake.extend(all);
     }
 }
