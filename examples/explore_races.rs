@@ -36,7 +36,7 @@ use racecheck::thread;
 ///
 /// Fixed: the second thread writes `config` only while it holds the lock
 /// and the first thread wrote it under the lock too.
-fn lock_order(fixed: bool) {
+pub fn lock_order(fixed: bool) {
     let announced = Arc::new(Mutex::new(false));
     let config = Arc::new(RaceCell::new(0u32));
     let first = {
@@ -78,7 +78,7 @@ fn lock_order(fixed: bool) {
 /// branch never runs, and the two pushes are microseconds apart.
 ///
 /// Fixed: the failure ordering is `Acquire`.
-fn cas(fixed: bool) {
+pub fn cas(fixed: bool) {
     const THREADS: usize = 2;
     struct Stack {
         top: AtomicUsize,
@@ -127,7 +127,14 @@ fn cas(fixed: bool) {
 /// logger keeps up and the channel is almost never full.
 ///
 /// Fixed: the spill list is behind a mutex.
-fn full_channel(fixed: bool) {
+pub fn full_channel(fixed: bool) {
+    full_channel_paced(fixed, Duration::from_millis(1));
+}
+
+/// [`full_channel`] with `pace` of work before each record. The work has
+/// no scheduling point, so under `explore` the pace changes nothing but
+/// the time a schedule takes.
+pub fn full_channel_paced(fixed: bool, pace: Duration) {
     const RECORDS: u64 = 8;
     let (records, log) = chan::bounded::<u64>(4);
     let (ready_tx, ready) = chan::bounded::<()>(0);
@@ -151,7 +158,7 @@ fn full_channel(fixed: bool) {
     };
     ready.recv().unwrap();
     for record in 0..RECORDS {
-        work(Duration::from_millis(1));
+        work(pace);
         if let Err(chan::TrySendError::Full(record)) = records.try_send(record) {
             // The slow path.
             if fixed {

@@ -263,7 +263,9 @@ impl Frame {
             "std::panicking::",
             "std::panic::",
         ];
-        PREFIXES.iter().any(|p| self.name.starts_with(p)) || self.name.contains(" as core::ops::function::Fn")
+        PREFIXES.iter().any(|p| self.name.starts_with(p))
+            || self.name.contains(" as core::ops::function::Fn")
+            || self.name == "__rust_try"
     }
 
     fn render(&self) -> String {
