@@ -182,9 +182,12 @@ fn a_channel_race_replays_from_its_seed() {
 
 // ---- every blocking path, scheduled ---------------------------------------
 
+/// A message: a shared variable that the receiver updates.
+type Cell = Arc<RaceCell<u32>>;
+
 /// Producers and consumers that block on a full and an empty channel, and
 /// a close, with the data each message carries checked on the way.
-fn pipeline((s, r): (Sender<Arc<RaceCell<u32>>>, Receiver<Arc<RaceCell<u32>>>)) {
+fn pipeline((s, r): (Sender<Cell>, Receiver<Cell>)) {
     let consumers: Vec<_> = (0..2)
         .map(|_| {
             let r = r.clone();
