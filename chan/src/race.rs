@@ -104,6 +104,7 @@ pub(crate) fn park<R>(wait: impl FnOnce() -> R) -> R {
 
 /// This thread is about to unpark `thread`.
 #[inline]
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn unparking(thread: &std::thread::Thread) {
     racecheck::schedule::unparking(thread);
 }
