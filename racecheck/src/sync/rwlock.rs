@@ -219,48 +219,47 @@ fn lock_id(readers: &SyncClock) -> usize {
     readers as *const SyncClock as usize
 }
 
-impl<T: ?Sized> RwLockReadGuard<'_, T> {
-    /// The unlock with detection on: a scheduling point, the release, the
-    /// unlock, and the wake-up of the threads `explore` keeps waiting.
-    #[cold]
-    #[inline(never)]
-    fn unlock_watched(&mut self) {
-        crate::explore::point();
-        // Merged, not replaced: a later writer must see every reader.
-        self.readers.release_merge();
-        // SAFETY: called once, from the guard's drop; `inner` is not used
-        // afterwards.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
-        crate::explore::unlocked(lock_id(self.readers));
-    }
+/// Before a read-unlock, with detection on: a scheduling point, then the
+/// release, merged, not replaced: a later writer must see every reader.
+/// (The unlock helpers take the clocks, not the guard, so that the guard
+/// stays in registers on the path with detection off.)
+#[cold]
+#[inline(never)]
+fn before_read_unlock(readers: &SyncClock) {
+    crate::explore::point();
+    readers.release_merge();
 }
 
-impl<T: ?Sized> RwLockWriteGuard<'_, T> {
-    /// As for the read guard.
-    #[cold]
-    #[inline(never)]
-    fn unlock_watched(&mut self) {
-        crate::explore::point();
-        // The writer acquired every earlier reader, so its own release
-        // covers them; the reader clock can start afresh.
-        self.writer.release();
-        self.readers.reset();
-        // SAFETY: called once, from the guard's drop; `inner` is not used
-        // afterwards.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
-        crate::explore::unlocked(lock_id(self.readers));
-    }
+/// Before a write-unlock, with detection on: a scheduling point, then the
+/// release. The writer acquired every earlier reader, so its own release
+/// covers them; the reader clock can start afresh.
+#[cold]
+#[inline(never)]
+fn before_write_unlock(writer: &SyncClock, readers: &SyncClock) {
+    crate::explore::point();
+    writer.release();
+    readers.reset();
+}
+
+/// After an unlock, with detection on: the threads `explore` keeps waiting
+/// for the lock may try again.
+#[cold]
+#[inline(never)]
+fn after_unlock(readers: &SyncClock) {
+    crate::explore::unlocked(lock_id(readers));
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if crate::config::enabled() {
-            self.unlock_watched();
-        } else {
-            // SAFETY: this is the guard's drop; `inner` is not used
-            // afterwards.
-            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        let on = crate::config::enabled();
+        if on {
+            before_read_unlock(self.readers);
+        }
+        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        if on {
+            after_unlock(self.readers);
         }
     }
 }
@@ -268,12 +267,14 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if crate::config::enabled() {
-            self.unlock_watched();
-        } else {
-            // SAFETY: this is the guard's drop; `inner` is not used
-            // afterwards.
-            unsafe { ManuallyDrop::drop(&mut self.inner) }
+        let on = crate::config::enabled();
+        if on {
+            before_write_unlock(self.writer, self.readers);
+        }
+        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        if on {
+            after_unlock(self.readers);
         }
     }
 }
