@@ -15,8 +15,9 @@
 //! - [`unparking`] right before each `unpark`, so that the scheduler makes
 //!   the woken thread runnable at that step, whatever the OS does next.
 //!
-//! Every function is one relaxed load when detection is off, and does
-//! nothing outside an exploration.
+//! Outside an exploration every function is one relaxed load of a counter
+//! of running explorations (zero in a program that never explores), and
+//! does nothing.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,7 +54,6 @@
 //! event.wait();
 //! ```
 
-use crate::config::enabled;
 use crate::explore;
 
 /// A scheduling point: under `explore`, the schedule may let another thread
@@ -61,9 +61,7 @@ use crate::explore;
 /// never while holding a lock another thread of the run could need.
 #[inline]
 pub fn point() {
-    if enabled() {
-        explore::point();
-    }
+    explore::point();
 }
 
 /// Runs `wait`, a park of the current thread (`std::thread::park`,
@@ -73,11 +71,7 @@ pub fn point() {
 /// a loop that re-checks the condition.
 #[inline]
 pub fn park<R>(wait: impl FnOnce() -> R) -> R {
-    if enabled() {
-        explore::park_wait(wait)
-    } else {
-        wait()
-    }
+    explore::park_wait(wait)
 }
 
 /// Tells the scheduler that the current thread is about to unpark `thread`:
@@ -85,9 +79,7 @@ pub fn park<R>(wait: impl FnOnce() -> R) -> R {
 /// before `thread.unpark()`).
 #[inline]
 pub fn unparking(thread: &std::thread::Thread) {
-    if enabled() {
-        explore::unparking(thread.id());
-    }
+    explore::unparking(thread);
 }
 
 /// Whether the current thread runs under `explore`: spinning while waiting
@@ -95,5 +87,5 @@ pub fn unparking(thread: &std::thread::Thread) {
 /// executes at a time), and a primitive should park at once.
 #[inline]
 pub fn is_exploring() -> bool {
-    enabled() && explore::exploring()
+    explore::exploring()
 }

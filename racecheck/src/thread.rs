@@ -56,7 +56,7 @@ impl Thread {
                 runtime::release_merge(&info.park_clock);
             }
             crate::explore::point();
-            crate::explore::unparking(self.inner.id());
+            crate::explore::unparking(&self.inner);
         }
         self.inner.unpark();
     }

@@ -43,17 +43,19 @@ impl Drop for Active {
     }
 }
 
-/// The current thread's run, if it belongs to one.
-#[inline]
-fn member() -> Option<Member> {
-    if ACTIVE.load(Ordering::Relaxed) == 0 {
-        return None;
-    }
-    member_slow()
+/// Whether an exploration runs in the process: the one test the hooks
+/// below make inline, so that the code of a channel or lock operation
+/// that inlines them stays as it was without them.
+#[inline(always)]
+fn active() -> bool {
+    ACTIVE.load(Ordering::Relaxed) != 0
 }
 
-#[inline(never)]
-fn member_slow() -> Option<Member> {
+/// The current thread's run, if it belongs to one.
+fn member() -> Option<Member> {
+    if !active() {
+        return None;
+    }
     MEMBER.try_with(|m| m.try_borrow().ok().and_then(|m| m.clone())).ok().flatten()
 }
 
@@ -84,6 +86,14 @@ pub(crate) fn leave_run() {
 /// A scheduling point.
 #[inline]
 pub(crate) fn point() {
+    if active() {
+        point_slow();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn point_slow() {
     if let Some(m) = member() {
         m.run.point(m.index, false);
     }
@@ -179,7 +189,14 @@ pub(crate) fn unlocked(addr: usize) {
 
 /// Whether the current thread is in a run that is not over: the waits of
 /// racecheck's condvar then go through the scheduler.
+#[inline]
 pub(crate) fn exploring() -> bool {
+    active() && exploring_slow()
+}
+
+#[cold]
+#[inline(never)]
+fn exploring_slow() -> bool {
     member().is_some_and(|m| !m.run.is_done())
 }
 
@@ -208,8 +225,9 @@ pub(crate) fn cond_notify(addr: usize, all: bool) {
 }
 
 /// Runs `wait`, a park of the current thread that an unpark ends.
+#[inline]
 pub(crate) fn park_wait<R>(wait: impl FnOnce() -> R) -> R {
-    match member() {
+    match if active() { member() } else { None } {
         Some(m) => m.run.os_wait(m.index, Wait::Park, wait),
         None => wait(),
     }
@@ -224,9 +242,18 @@ pub(crate) fn os_wait<R>(wait: impl FnOnce() -> R) -> R {
 }
 
 /// The thread `thread` is about to be unparked by the current thread.
-pub(crate) fn unparking(thread: std::thread::ThreadId) {
+#[inline]
+pub(crate) fn unparking(thread: &std::thread::Thread) {
+    if active() {
+        unparking_slow(thread);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unparking_slow(thread: &std::thread::Thread) {
     if let Some(m) = member() {
-        m.run.unparking(thread);
+        m.run.unparking(thread.id());
     }
 }
 
