@@ -134,11 +134,7 @@ impl Condvar {
     /// Wakes one waiter; the wake-up is ordered after this call.
     pub fn notify_one(&self) {
         if enabled() {
-            crate::explore::point();
-        }
-        self.notified.release_merge();
-        if enabled() {
-            crate::explore::cond_notify(self.id(), false);
+            self.notify_watched(false);
         }
         self.inner.notify_one();
     }
@@ -146,13 +142,20 @@ impl Condvar {
     /// Wakes every waiter; each wake-up is ordered after this call.
     pub fn notify_all(&self) {
         if enabled() {
-            crate::explore::point();
-        }
-        self.notified.release_merge();
-        if enabled() {
-            crate::explore::cond_notify(self.id(), true);
+            self.notify_watched(true);
         }
         self.inner.notify_all();
+    }
+
+    /// A notify with detection on: a scheduling point, the release that
+    /// the wake-ups acquire, and the wake-up of the waiters `explore`
+    /// keeps (the longest waiter, or `all`).
+    #[cold]
+    #[inline(never)]
+    fn notify_watched(&self, all: bool) {
+        crate::explore::point();
+        self.notified.release_merge();
+        crate::explore::cond_notify(self.id(), all);
     }
 
     /// The name of this condvar for `explore`'s scheduler.

@@ -198,38 +198,35 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         lock.clock.acquire();
         MutexGuard { inner: ManuallyDrop::new(inner), lock }
     }
+}
 
-    /// Before the unlock, with detection on: a scheduling point, then the
-    /// release. (It takes the mutex, not the guard, so that the guard stays
-    /// in registers on the path with detection off: passing the guard out
-    /// of line doubles the cost of an unchecked lock and unlock.)
-    #[cold]
-    #[inline(never)]
-    fn before_unlock(lock: &Mutex<T>) {
-        crate::explore::point();
-        lock.clock.release();
-    }
-
-    /// After the unlock, with detection on: the threads `explore` keeps
-    /// waiting for the lock may try again.
-    #[cold]
-    #[inline(never)]
-    fn after_unlock(lock: &Mutex<T>) {
-        crate::explore::unlocked(lock.id());
-    }
+/// The unlock with detection on: a scheduling point, the release, the
+/// unlock, and the wake-up of the threads `explore` keeps waiting for the
+/// lock. It takes the mutex and the std guard by value, not the racecheck
+/// guard: a guard whose address went out of line would live in memory on
+/// the path with detection off too, which doubles the cost of an unchecked
+/// lock and unlock.
+#[cold]
+#[inline(never)]
+fn unlock_watched<T: ?Sized>(lock: &Mutex<T>, inner: std::sync::MutexGuard<'_, T>) {
+    crate::explore::point();
+    lock.clock.release();
+    drop(inner);
+    crate::explore::unlocked(lock.id());
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        let on = crate::config::enabled();
-        if on {
-            Self::before_unlock(self.lock);
-        }
-        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
-        if on {
-            Self::after_unlock(self.lock);
+        if crate::config::enabled() {
+            // SAFETY: this is the guard's drop; `inner` is taken once and
+            // not used afterwards.
+            let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+            unlock_watched(self.lock, inner);
+        } else {
+            // SAFETY: this is the guard's drop; `inner` is not used
+            // afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.inner) }
         }
     }
 }
