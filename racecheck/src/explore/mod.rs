@@ -102,8 +102,10 @@ const LEFTOVER_WAIT: Duration = Duration::from_secs(1);
 /// point. A schedule can thus cost 50 ms per such wait, and is then not
 /// replayed exactly, but never hangs; a program that deadlocks under a
 /// schedule deadlocks as it would without `explore`, and racecheck's
-/// deadlock report applies. Threads still running when `f` returns are
-/// given a second to finish; after that they go on unscheduled.
+/// deadlock report applies. Threads that `f` leaves running are scheduled
+/// until none of them can run (all finished or blocked), for at most a
+/// second, and joined; any still running or blocked then go on
+/// unscheduled.
 ///
 /// # What to put in `f`
 ///
