@@ -270,3 +270,34 @@ fn channel_blocking_paths_run_scheduled() {
     run("flavors_scheduled", None).assert_silent();
     run("select_and_deadlines_scheduled", None).assert_silent();
 }
+
+child!(select_choices, {
+    racecheck::explore(1, || {
+        // Both channels always hold a message: every select has two ready
+        // arms and picks one at random.
+        let (s1, r1) = chan::bounded::<u8>(1);
+        let (s2, r2) = chan::hchan::bounded::<u8>(1);
+        let mut choices = String::new();
+        for _ in 0..24 {
+            s1.try_send(1).ok();
+            s2.try_send(2).ok();
+            chan::select! {
+                recv(r1) -> _ => choices.push('1'),
+                recv(r2) -> _ => choices.push('2'),
+            }
+        }
+        println!("choices: {choices}");
+    });
+});
+
+/// A seed replays `select!`'s random choices with the schedule.
+#[test]
+fn a_seed_replays_select_choices() {
+    let choices = |child: &Child| child.stdout.lines().find(|l| l.contains("choices: ")).map(str::to_owned);
+    let first = run("select_choices", Some("seed=7"));
+    let again = run("select_choices", Some("seed=7"));
+    assert!(choices(&first).is_some(), "{first}");
+    assert_eq!(choices(&first), choices(&again), "{first}\n{again}");
+    let other = run("select_choices", Some("seed=77777777"));
+    assert_ne!(choices(&first), choices(&other), "another seed, another draw (equal with chance 2^-24)");
+}

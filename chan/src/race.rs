@@ -24,8 +24,9 @@
 //! and picks which at each scheduling point, every public channel
 //! operation is a scheduling point ([`operation`], taken before the
 //! operation touches the channel), a park passes the turn on ([`park`]),
-//! a wake-up makes the woken thread runnable at once ([`unparking`]), and
-//! nobody spins waiting for a peer that cannot run ([`exploring`]).
+//! a wake-up makes the woken thread runnable at once ([`unparking`]),
+//! nobody spins waiting for a peer that cannot run ([`exploring`]), and a
+//! select's random order comes from the schedule ([`schedule_random`]).
 //!
 //! With detection off each hook is one relaxed load of racecheck's global
 //! flag, and the per-slot clocks are not even allocated.
@@ -115,4 +116,11 @@ pub(crate) fn unparking(thread: &std::thread::Thread) {
 #[inline]
 pub(crate) fn exploring() -> bool {
     racecheck::schedule::is_exploring()
+}
+
+/// Under `racecheck::explore`, a random number from the schedule, so that
+/// a seed replays `select!`'s choices too.
+#[inline]
+pub(crate) fn schedule_random() -> Option<u64> {
+    racecheck::schedule::random()
 }

@@ -15,6 +15,9 @@
 //! - [`unparking`] right before each `unpark`, so that the scheduler makes
 //!   the woken thread runnable at that step, whatever the OS does next.
 //!
+//! A primitive that makes random choices (a select's poll order) can draw
+//! them from [`random`] while exploring, so that a seed replays them too.
+//!
 //! Outside an exploration every function is one relaxed load of a counter
 //! of running explorations (zero in a program that never explores), and
 //! does nothing.
@@ -88,4 +91,12 @@ pub fn unparking(thread: &std::thread::Thread) {
 #[inline]
 pub fn is_exploring() -> bool {
     explore::exploring()
+}
+
+/// A random number drawn from the current thread's schedule while it runs
+/// under `explore` (`None` otherwise): a primitive's random choices made
+/// with it are replayed by the seed like the schedule itself.
+#[inline]
+pub fn random() -> Option<u64> {
+    explore::random()
 }

@@ -501,6 +501,9 @@ thread_local! {
 
 impl PollRng {
     fn load() -> PollRng {
+        if let Some(x) = crate::race::schedule_random() {
+            return PollRng(x | 1);
+        }
         match POLL_RNG.try_with(|rng| rng.get()) {
             Ok(x) if x != 0 => PollRng(x),
             _ => PollRng(seed()),

@@ -257,6 +257,23 @@ fn unparking_slow(thread: &std::thread::Thread) {
     }
 }
 
+/// A random number drawn from the current thread's schedule, if it
+/// explores.
+#[inline]
+pub(crate) fn random() -> Option<u64> {
+    if active() {
+        random_slow()
+    } else {
+        None
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn random_slow() -> Option<u64> {
+    member()?.run.random()
+}
+
 /// The current thread found a data race (reported or deduplicated).
 pub(crate) fn race_seen() {
     if let Some(m) = member() {

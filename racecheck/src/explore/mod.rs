@@ -19,8 +19,8 @@ use std::time::Duration;
 
 pub(crate) use hooks::{
     begin, cond_notify, cond_wait, current_seed, exploring, finish, in_exploration, os_wait, park_wait, point,
-    race_seen, settle, spawn_failed, spawning, unlocked, unparking, wait_join, wait_lock, wait_scope, yield_point,
-    Child,
+    race_seen, random, settle, spawn_failed, spawning, unlocked, unparking, wait_join, wait_lock, wait_scope,
+    yield_point, Child,
 };
 use pct::{Rng, Seed, MAX_HORIZON};
 use scheduler::Scheduler;
@@ -68,8 +68,9 @@ const LEFTOVER_WAIT: Duration = Duration::from_secs(1);
 /// completely (depth, horizon and random draws), so replaying it takes the
 /// same scheduling decisions; the run is the same when every wait in it is
 /// one the scheduler sees end (racecheck's locks, condvar, joins, parks and
-/// the `chan` channels), and may differ where real time decides (deadlines,
-/// sleeps, waits inside `Barrier`, `WaitGroup`, `mpsc`, or std's own types).
+/// the `chan` channels; `select!`'s random choices come from the seed too),
+/// and may differ where real time decides (deadlines, sleeps, waits inside
+/// `Barrier`, `WaitGroup`, `mpsc`, or std's own types).
 ///
 /// # What is guaranteed: PCT
 ///

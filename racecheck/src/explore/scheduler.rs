@@ -43,7 +43,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use super::pct::{Pct, Seed};
+use super::pct::{Pct, Rng, Seed};
 use crate::clock::VClock;
 
 /// How long a waiting thread lets the holder go without a step before it
@@ -130,6 +130,9 @@ struct State {
     /// Threads to wake once the lock is released: woken under the lock,
     /// they would block on it at once.
     to_wake: Vec<Arc<Condvar>>,
+    /// Random draws for the program's primitives (`select!`'s order),
+    /// apart from the priorities' so that they do not shift those.
+    draws: Rng,
 }
 
 /// One run under one seed.
@@ -241,6 +244,7 @@ impl Scheduler {
                 tickets: 0,
                 races: 0,
                 to_wake: Vec::new(),
+                draws: Rng::new(seed.0 ^ 0x5e1e_c7ed_d1ce_0000),
             }),
         }
     }
@@ -261,6 +265,12 @@ impl Scheduler {
     /// Steps taken so far.
     pub(crate) fn steps(&self) -> u64 {
         self.lock().steps
+    }
+
+    /// A random number from the run's seed, drawn by the turn holder.
+    pub(crate) fn random(&self) -> Option<u64> {
+        let mut st = self.lock();
+        (!st.done).then(|| st.draws.next_u64())
     }
 
     pub(crate) fn race_seen(&self) {
