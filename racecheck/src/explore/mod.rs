@@ -5,9 +5,11 @@
 //!
 //! - `pct.rs`: the policy (PCT) and the seeds that name schedules;
 //! - `scheduler.rs`: the turn that makes real threads follow a schedule;
+//! - `locked.rs`: its lock, which sends the wake-ups after unlocking;
 //! - `hooks.rs`: what racecheck's types call at their scheduling points.
 
 mod hooks;
+mod locked;
 mod pct;
 mod scheduler;
 

@@ -38,11 +38,11 @@
 //! - When the run is over (`done`), every wait and point returns at once:
 //!   threads left behind run free.
 
-use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
+use super::locked::{Locked, Waited, Wakes};
 use super::pct::{Pct, Rng, Seed};
 use crate::clock::VClock;
 
@@ -135,6 +135,12 @@ struct State {
     draws: Rng,
 }
 
+impl Wakes for State {
+    fn to_wake(&mut self) -> &mut Vec<Arc<Condvar>> {
+        &mut self.to_wake
+    }
+}
+
 /// One run under one seed.
 pub(crate) struct Scheduler {
     seed: Seed,
@@ -151,82 +157,6 @@ pub(crate) enum Woken {
     Timeout,
     /// The run is over: nothing is scheduled any more.
     Done,
-}
-
-/// The scheduler's lock, held: wakes the threads in `to_wake` once it is
-/// released.
-struct Locked<'a> {
-    guard: Option<MutexGuard<'a, State>>,
-    state: &'a Mutex<State>,
-}
-
-/// What [`Locked::wait`] did.
-#[derive(PartialEq, Eq)]
-enum Waited {
-    /// Woken (or spuriously).
-    Woken,
-    /// The time ran out.
-    TimedOut,
-    /// Did not wait: it woke the threads it had to wake first, outside the
-    /// lock; the caller looks at the state again.
-    Flushed,
-}
-
-impl<'a> Locked<'a> {
-    fn new(state: &'a Mutex<State>) -> Locked<'a> {
-        // Every update of the state is complete before any call that could
-        // panic, so a poisoned lock still holds a consistent state.
-        Locked { guard: Some(state.lock().unwrap_or_else(PoisonError::into_inner)), state }
-    }
-
-    /// Waits on `wake` for at most `limit`, unless threads are to be woken
-    /// first.
-    fn wait(&mut self, wake: &Condvar, limit: Duration) -> Waited {
-        let guard = self.guard.take().expect("locked");
-        if !guard.to_wake.is_empty() {
-            self.guard = Some(guard);
-            self.flush();
-            self.guard = Some(self.state.lock().unwrap_or_else(PoisonError::into_inner));
-            return Waited::Flushed;
-        }
-        let (guard, timeout) = wake.wait_timeout(guard, limit).unwrap_or_else(PoisonError::into_inner);
-        self.guard = Some(guard);
-        if timeout.timed_out() {
-            Waited::TimedOut
-        } else {
-            Waited::Woken
-        }
-    }
-
-    /// Releases the lock and wakes whom the state says to wake.
-    fn flush(&mut self) {
-        if let Some(mut guard) = self.guard.take() {
-            let to_wake = std::mem::take(&mut guard.to_wake);
-            drop(guard);
-            for wake in to_wake {
-                wake.notify_one();
-            }
-        }
-    }
-}
-
-impl Deref for Locked<'_> {
-    type Target = State;
-    fn deref(&self) -> &State {
-        self.guard.as_ref().expect("locked")
-    }
-}
-
-impl DerefMut for Locked<'_> {
-    fn deref_mut(&mut self) -> &mut State {
-        self.guard.as_mut().expect("locked")
-    }
-}
-
-impl Drop for Locked<'_> {
-    fn drop(&mut self) {
-        self.flush();
-    }
 }
 
 impl Scheduler {
@@ -253,7 +183,7 @@ impl Scheduler {
         self.seed
     }
 
-    fn lock(&self) -> Locked<'_> {
+    fn lock(&self) -> Locked<'_, State> {
         Locked::new(&self.state)
     }
 
@@ -565,7 +495,7 @@ impl Scheduler {
 
 /// Waits until `me` holds the turn (or the run is over), taking the turn
 /// from a holder that shows no sign of life for `PATIENCE`.
-fn wait_for_turn(st: &mut Locked<'_>, me: usize) {
+fn wait_for_turn(st: &mut Locked<'_, State>, me: usize) {
     st.threads[me].waiting = true;
     st.threads[me].detached = false;
     let wake = st.threads[me].wake.clone();
