@@ -27,6 +27,8 @@
 //!   hand-over for [`PATIENCE`] concludes that the holder is stuck where the
 //!   scheduler cannot see (blocked in a std lock, a long computation, I/O),
 //!   marks it *detached*, and names a new holder among the threads that wait.
+//!   A holder on its way (just spawned, or woken from a park) is given
+//!   [`TRANSIT_PATIENCE`] times longer: it only waits for a CPU.
 //!   The detached thread runs on unscheduled until its next point, where it
 //!   queues like the others. So the scheduler can slow a program down by
 //!   `PATIENCE` per invisible wait, never hang it. A thread blocked on a
@@ -49,6 +51,13 @@ use crate::clock::VClock;
 /// How long a waiting thread lets the holder go without a step before it
 /// takes the turn away from it.
 pub(crate) const PATIENCE: Duration = Duration::from_millis(50);
+
+/// How many `PATIENCE`s the others give a holder that is on its way (just
+/// spawned, or woken from a park, and not yet back in the scheduler): it
+/// is not stuck, only waiting for a CPU, which on a loaded machine can take
+/// longer than `PATIENCE`, and taking the turn from it would change the
+/// schedule that a seed names.
+pub(crate) const TRANSIT_PATIENCE: u32 = 40;
 
 /// How many steps in a row a thread may take while others wait for the
 /// turn before it is demoted as a spinner.
@@ -94,6 +103,8 @@ struct Rec {
     /// Stuck outside the scheduler's sight: never named holder until it
     /// reaches a point again.
     detached: bool,
+    /// Spawned, or woken from a park, and not yet back in the scheduler.
+    in_transit: bool,
     /// An unpark arrived while the thread was not parked.
     token: bool,
     /// The `thread::scope` it belongs to.
@@ -221,6 +232,7 @@ impl Scheduler {
     ) -> usize {
         let mut st = self.lock();
         let priority = st.pct.starting_priority();
+        let index_is_child = !st.threads.is_empty();
         st.threads.push(Rec {
             tid,
             std,
@@ -228,6 +240,7 @@ impl Scheduler {
             status: Status::Runnable,
             waiting: false,
             detached: false,
+            in_transit: index_is_child,
             token: false,
             scope,
             ticket: 0,
@@ -418,6 +431,7 @@ impl Scheduler {
         match st.threads[i].status {
             Status::Blocked(Wait::Park) => {
                 st.make_runnable(i);
+                st.threads[i].in_transit = true;
                 st.wake_end();
                 if st.turn.is_none() {
                     let next = st.choose();
@@ -498,7 +512,10 @@ impl Scheduler {
 fn wait_for_turn(st: &mut Locked<'_, State>, me: usize) {
     st.threads[me].waiting = true;
     st.threads[me].detached = false;
+    st.threads[me].in_transit = false;
     let wake = st.threads[me].wake.clone();
+    // Consecutive `PATIENCE`s without a move.
+    let mut stalled = 0;
     loop {
         if st.done || st.turn == Some(me) {
             break;
@@ -509,15 +526,24 @@ fn wait_for_turn(st: &mut Locked<'_, State>, me: usize) {
             continue;
         }
         let seen = st.moves;
-        if st.wait(&wake, PATIENCE) == Waited::TimedOut && !st.done && st.turn != Some(me) && st.moves == seen {
-            if let Some(holder) = st.turn {
-                if !st.threads[holder].waiting {
-                    st.threads[holder].detached = true;
-                }
-            }
-            let next = st.choose();
-            st.hand_to(next);
+        let waited = st.wait(&wake, PATIENCE);
+        if st.done || st.turn == Some(me) || waited != Waited::TimedOut || st.moves != seen {
+            stalled = 0;
+            continue;
         }
+        stalled += 1;
+        let Some(holder) = st.turn else {
+            continue;
+        };
+        if st.threads[holder].in_transit && stalled < TRANSIT_PATIENCE {
+            continue;
+        }
+        if !st.threads[holder].waiting {
+            st.threads[holder].detached = true;
+        }
+        stalled = 0;
+        let next = st.choose();
+        st.hand_to(next);
     }
     st.threads[me].waiting = false;
 }
