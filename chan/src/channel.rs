@@ -122,17 +122,21 @@ impl<T> Flavor<T> {
         }
     }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        crate::race::operation();
         dispatch!(self, c => c.try_send(msg))
     }
     #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        crate::race::operation();
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
+        crate::race::operation();
         dispatch!(self, c => c.try_recv())
     }
     #[track_caller]
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        crate::race::operation();
         dispatch!(self, c => c.recv(deadline))
     }
     fn close(&self) -> bool {
@@ -142,6 +146,7 @@ impl<T> Flavor<T> {
     /// Closes as Go's `close` does: publishes the closer's past first, and
     /// is a write of the channel (at `at`) if it closed it.
     fn close_by_user(&self, at: &'static std::panic::Location<'static>) -> bool {
+        crate::race::operation();
         // `is_closed` only when racecheck is on: Go writes the channel only
         // in a close that closes it (a second one panics there).
         let already_closed = crate::race::enabled() && self.is_closed();
@@ -174,6 +179,7 @@ impl<T> Flavor<T> {
         dispatch!(self, c => c.is_closed())
     }
     fn len(&self) -> usize {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.len(),
             Flavor::List(c) => c.len(),
@@ -195,6 +201,7 @@ impl<T> Flavor<T> {
         }
     }
     fn is_empty(&self) -> bool {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.is_empty(),
             Flavor::List(c) => c.is_empty(),
@@ -206,6 +213,7 @@ impl<T> Flavor<T> {
         }
     }
     fn is_full(&self) -> bool {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.is_full(),
             Flavor::List(_) => false,

@@ -223,6 +223,8 @@ impl Context {
 
     /// Wakes the thread owning this context.
     pub(crate) fn unpark(&self) {
+        #[cfg(not(loom))]
+        crate::race::unparking(&self.inner.thread);
         self.inner.thread.unpark();
     }
 
@@ -242,7 +244,7 @@ impl Context {
     /// Then parks. On deadline it tries to abort; if a peer selected it in
     /// the meantime, that selection wins and is returned.
     pub(crate) fn wait_until(&self, deadline: Option<Instant>, patient: bool) -> Selected {
-        if patient {
+        if patient && !crate::race::exploring() {
             let mut patience = Patience::new();
             loop {
                 let sel = self.selected();
@@ -253,7 +255,7 @@ impl Context {
                     break;
                 }
             }
-        } else {
+        } else if !crate::race::exploring() {
             // A few short spins catch a peer that is about to notify.
             let backoff = Backoff::new();
             for _ in 0..4 {
@@ -278,9 +280,9 @@ impl Context {
                             Err(sel) => sel,
                         };
                     }
-                    park_timeout(deadline - now);
+                    crate::race::park(|| park_timeout(deadline - now));
                 }
-                None => thread::park(),
+                None => crate::race::park(thread::park),
             }
         }
     }
@@ -330,7 +332,7 @@ impl Patience {
         }
         #[cfg(not(loom))]
         {
-            if self.step < SPIN_STEPS && spinning_can_help() {
+            if self.step < SPIN_STEPS && spinning_can_help() && !crate::race::exploring() {
                 for _ in 0..1u32 << self.step {
                     std::hint::spin_loop();
                 }
@@ -354,6 +356,10 @@ impl Patience {
         {
             if self.spin() {
                 return true;
+            }
+            if crate::race::exploring() {
+                // The peer runs only once this thread parks.
+                return false;
             }
             let now = Instant::now();
             if now >= *self.yield_until.get_or_insert(now + YIELD_BUDGET) {

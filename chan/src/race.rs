@@ -35,6 +35,14 @@
 //! wait ([`blocking`]); the public methods are `#[track_caller]` down to the
 //! park sites so that the location is the user's line.
 //!
+//! Under `racecheck::explore`, which runs one thread of a program at a time
+//! and picks which at each scheduling point, every public channel
+//! operation is a scheduling point ([`operation`], taken before the
+//! operation touches the channel), a park passes the turn on ([`park`]),
+//! a wake-up makes the woken thread runnable at once ([`unparking`]),
+//! nobody spins waiting for a peer that cannot run ([`exploring`]), and a
+//! select's random order comes from the schedule ([`schedule_random`]).
+//!
 //! With detection off each hook is one relaxed load of racecheck's global
 //! flag, and the per-slot clocks are not even allocated.
 
@@ -214,4 +222,61 @@ impl Drop for Blocked {
             racecheck::deadlock::unpark();
         }
     }
+}
+
+/// A channel operation is about to start: a scheduling point for
+/// `racecheck::explore`. Never call it while holding a channel's lock.
+#[inline]
+pub(crate) fn operation() {
+    #[cfg(feature = "racecheck")]
+    racecheck::schedule::point();
+}
+
+/// Runs `wait`, a park of this thread, as a blocked wait for
+/// `racecheck::explore` (the turn passes to another thread meanwhile).
+#[inline]
+pub(crate) fn park<R>(wait: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "racecheck")]
+    return racecheck::schedule::park(wait);
+    #[cfg(not(feature = "racecheck"))]
+    wait()
+}
+
+/// This thread is about to unpark `thread`.
+#[inline]
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn unparking(thread: &std::thread::Thread) {
+    #[cfg(feature = "racecheck")]
+    racecheck::schedule::unparking(thread);
+    #[cfg(not(feature = "racecheck"))]
+    let _ = thread;
+}
+
+/// Whether this thread runs under `racecheck::explore`, where waiting
+/// actively for a peer is pointless (the peer runs only once this thread
+/// parks). One relaxed load when detection is off.
+#[inline]
+pub(crate) fn exploring() -> bool {
+    #[cfg(feature = "racecheck")]
+    return racecheck::schedule::is_exploring();
+    #[cfg(not(feature = "racecheck"))]
+    false
+}
+
+/// Under `racecheck::explore`, a random number from the schedule, so that
+/// a seed replays `select!`'s choices too.
+#[inline]
+pub(crate) fn schedule_random() -> Option<u64> {
+    #[cfg(feature = "racecheck")]
+    return racecheck::schedule::random();
+    #[cfg(not(feature = "racecheck"))]
+    None
+}
+
+/// Sleeps `duration`: a wait `racecheck::explore` sees, when it runs.
+pub(crate) fn sleep(duration: std::time::Duration) {
+    #[cfg(feature = "racecheck")]
+    racecheck::thread::sleep(duration);
+    #[cfg(not(feature = "racecheck"))]
+    std::thread::sleep(duration);
 }

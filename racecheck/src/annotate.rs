@@ -391,6 +391,7 @@ fn acquire_at(addr: usize) {
 #[cold]
 #[inline(never)]
 fn access_at(addr: usize, len: usize, kind: AccessKind, location: &'static Location<'static>) {
+    crate::explore::point();
     let first = addr / GRANULE;
     let last = (addr + len.max(1) - 1) / GRANULE;
     with_current(|t| {

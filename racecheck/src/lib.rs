@@ -12,7 +12,10 @@
 //!   access is checked, and loom's checked [`UnsafeCell`](cell::UnsafeCell);
 //! - [`annotate`]: hooks for synchronization racecheck cannot see;
 //! - [`deadlock`]: Go's "all threads are asleep" report, for threads
-//!   parked in channels and joins.
+//!   parked in channels and joins;
+//! - [`explore()`]: runs a closure under many seeded schedules (PCT) to find
+//!   races that one run's schedule hides; [`schedule`] has the hooks that
+//!   let other crates' primitives take part.
 //!
 //! Beyond Go's detector, racecheck reports *potential* deadlocks: a cycle in
 //! the order in which threads take its `Mutex` and `RwLock`
@@ -59,10 +62,12 @@ pub mod cell;
 mod clock;
 mod config;
 pub mod deadlock;
+mod explore;
 mod lazy_clock;
 mod lock_order;
 mod report;
 mod runtime;
+pub mod schedule;
 mod shadow;
 mod std_threads;
 mod suppress;
@@ -70,6 +75,7 @@ pub mod sync;
 pub mod thread;
 
 pub use config::enabled;
+pub use explore::explore;
 
 /// Numbers about the detector's own state, for racecheck's tests; not part
 /// of the stable API.

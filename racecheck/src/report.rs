@@ -163,11 +163,14 @@ type PlaceKey = (&'static str, u32, u32);
 
 struct Sink {
     seen: BTreeSet<(PlaceKey, PlaceKey)>,
+    /// The pairs among `seen` that a suppression silenced.
+    suppressed: BTreeSet<(PlaceKey, PlaceKey)>,
     seen_cycles: BTreeSet<Vec<(PlaceKey, PlaceKey)>>,
     file: Option<File>,
 }
 
-static SINK: Mutex<Sink> = Mutex::new(Sink { seen: BTreeSet::new(), seen_cycles: BTreeSet::new(), file: None });
+static SINK: Mutex<Sink> =
+    Mutex::new(Sink { seen: BTreeSet::new(), suppressed: BTreeSet::new(), seen_cycles: BTreeSet::new(), file: None });
 
 fn place_key(location: Option<&'static Location<'static>>) -> PlaceKey {
     location.map_or(("", 0, 0), |l| (l.file(), l.line(), l.column()))
@@ -210,13 +213,20 @@ pub(crate) fn data_race(race: Race) -> bool {
     let pair = if here <= there { (here, there) } else { (there, here) };
     let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
     if !sink.seen.insert(pair) {
+        // Reported (or silenced) already; an exploration still counts a
+        // schedule that shows it again, unless it is silenced.
+        if !sink.suppressed.contains(&pair) {
+            crate::explore::race_seen();
+        }
         return false;
     }
     let stack = frames(&backtrace::Backtrace::new());
     if race_suppressed(&race, &stack) {
+        sink.suppressed.insert(pair);
         SUPPRESSED.fetch_add(1, Ordering::Relaxed);
         return false;
     }
+    crate::explore::race_seen();
     let previous =
         if race.previous.tid == race.current.tid { Some(race.current.clone()) } else { thread_info(race.previous.tid) };
     let outside = started_outside(&race.current) || previous.as_deref().is_some_and(started_outside);
@@ -464,6 +474,12 @@ fn format_race(race: &Race, previous_info: Option<Arc<ThreadInfo>>, stack: &[Fra
     if outside && !OUTSIDE_NOTED.swap(true, Ordering::Relaxed) {
         out.push_str(outside_note());
     }
+    if let Some(seed) = crate::explore::current_seed() {
+        let _ = writeln!(
+            out,
+            "Schedule: seed={seed} of racecheck::explore (replay it alone with RACECHECK_OPTIONS=seed={seed})"
+        );
+    }
     out.push_str("==================\n");
     out
 }
@@ -532,7 +548,9 @@ impl Frame {
             "std::panicking::",
             "std::panic::",
         ];
-        PREFIXES.iter().any(|p| self.name.starts_with(p)) || self.name.contains(" as core::ops::function::Fn")
+        PREFIXES.iter().any(|p| self.name.starts_with(p))
+            || self.name.contains(" as core::ops::function::Fn")
+            || self.name == "__rust_try"
     }
 
     /// What a suppression pattern is matched against: the function name

@@ -216,6 +216,7 @@ impl<'a> Select<'a> {
     /// The select loop; returns the position of the case that went.
     #[track_caller]
     fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
+        crate::race::operation();
         // Go's `pollorder`: on the stack for the usual few cases, so that a
         // select that goes at once allocates nothing for it.
         let n = self.cases.len();
@@ -516,6 +517,9 @@ thread_local! {
 
 impl PollRng {
     fn load() -> PollRng {
+        if let Some(x) = crate::race::schedule_random() {
+            return PollRng(x | 1);
+        }
         match POLL_RNG.try_with(|rng| rng.get()) {
             Ok(x) if x != 0 => PollRng(x),
             _ => PollRng(seed()),

@@ -4,12 +4,16 @@
 //! joined with the release of every reader since. Read and write locks
 //! both feed the lock-order graph (see `lock_order.rs`): with a writer
 //! waiting, readers wait too.
+//!
+//! Under [`explore`](crate::explore()) locking and unlocking are scheduling
+//! points, and a thread that cannot take the lock waits in the scheduler,
+//! as for `Mutex`.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
-
 use std::panic::Location;
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::annotate::SyncClock;
 use crate::lock_order;
@@ -40,14 +44,16 @@ pub struct RwLock<T: ?Sized> {
 /// Shared access, as `std::sync::RwLockReadGuard`.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    inner: std::sync::RwLockReadGuard<'a, T>,
+    // `ManuallyDrop` so that the unlock happens inside our `Drop`, before
+    // the scheduler hears of it.
+    inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
     readers: &'a SyncClock,
 }
 
 /// Exclusive access, as `std::sync::RwLockWriteGuard`.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
-    inner: std::sync::RwLockWriteGuard<'a, T>,
+    inner: ManuallyDrop<std::sync::RwLockWriteGuard<'a, T>>,
     writer: &'a SyncClock,
     readers: &'a SyncClock,
 }
@@ -71,13 +77,16 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let at = Location::caller();
         let result = if crate::config::enabled() {
-            lock_order::before_lock(&self.readers, self.addr(), LockKind::RwLock, at);
             // With detection on, a read that really has to wait tells the
             // deadlock detector, as `Mutex::lock` does.
+            crate::explore::point();
+            lock_order::before_lock(&self.readers, self.addr(), LockKind::RwLock, at);
             match self.inner.try_read() {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
-                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock read", at, || self.inner.read()),
+                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock read", at, || {
+                    self.contended(|| self.inner.try_read(), || self.inner.read())
+                }),
             }
         } else {
             self.inner.read()
@@ -93,6 +102,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let at = Location::caller();
+        if crate::config::enabled() {
+            crate::explore::point();
+        }
         match self.inner.try_read() {
             Ok(guard) => Ok(self.read_guard(guard, at)),
             Err(TryLockError::Poisoned(poison)) => {
@@ -108,11 +120,14 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let at = Location::caller();
         let result = if crate::config::enabled() {
+            crate::explore::point();
             lock_order::before_lock(&self.readers, self.addr(), LockKind::RwLock, at);
             match self.inner.try_write() {
                 Ok(guard) => Ok(guard),
                 Err(TryLockError::Poisoned(poison)) => Err(poison),
-                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock write", at, || self.inner.write()),
+                Err(TryLockError::WouldBlock) => crate::deadlock::blocked_in("rwlock write", at, || {
+                    self.contended(|| self.inner.try_write(), || self.inner.write())
+                }),
             }
         } else {
             self.inner.write()
@@ -128,12 +143,43 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let at = Location::caller();
+        if crate::config::enabled() {
+            crate::explore::point();
+        }
         match self.inner.try_write() {
             Ok(guard) => Ok(self.write_guard(guard, at)),
             Err(TryLockError::Poisoned(poison)) => {
                 Err(TryLockError::Poisoned(PoisonError::new(self.write_guard(poison.into_inner(), at))))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Waits for a lock held elsewhere: in `explore`'s scheduler while the
+    /// thread explores (`try_lock` again whenever an unlock wakes it), else
+    /// in std's lock (`lock`).
+    fn contended<G>(
+        &self,
+        try_lock: impl Fn() -> TryLockResult<G>,
+        lock: impl FnOnce() -> LockResult<G>,
+    ) -> LockResult<G> {
+        let mut waited = false;
+        loop {
+            let result = match try_lock() {
+                Ok(guard) => Ok(guard),
+                Err(TryLockError::Poisoned(poison)) => Err(poison),
+                Err(TryLockError::WouldBlock) => {
+                    if crate::explore::wait_lock(lock_id(&self.readers)) {
+                        waited = true;
+                        continue;
+                    }
+                    lock()
+                }
+            };
+            if waited {
+                crate::explore::settle();
+            }
+            return result;
         }
     }
 
@@ -146,7 +192,7 @@ impl<T: ?Sized> RwLock<T> {
         if crate::config::enabled() {
             self.locked(false, at);
         }
-        RwLockReadGuard { inner, readers: &self.readers }
+        RwLockReadGuard { inner: ManuallyDrop::new(inner), readers: &self.readers }
     }
 
     #[inline]
@@ -158,7 +204,7 @@ impl<T: ?Sized> RwLock<T> {
         if crate::config::enabled() {
             self.locked(true, at);
         }
-        RwLockWriteGuard { inner, writer: &self.writer, readers: &self.readers }
+        RwLockWriteGuard { inner: ManuallyDrop::new(inner), writer: &self.writer, readers: &self.readers }
     }
 
     /// The detector's side of taking the lock: a read-lock acquires the
@@ -208,11 +254,55 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
+/// The name of a lock for `explore`'s scheduler: the address of its reader
+/// clock, which every guard can reach.
+fn lock_id(readers: &SyncClock) -> usize {
+    readers as *const SyncClock as usize
+}
+
+/// Before a read-unlock, with detection on: a scheduling point, then the
+/// release, merged, not replaced: a later writer must see every reader.
+/// (The unlock helpers take the clocks, not the guard, so that the guard
+/// stays in registers on the path with detection off.)
+#[cold]
+#[inline(never)]
+fn before_read_unlock(readers: &SyncClock) {
+    crate::explore::point();
+    lock_order::released(readers);
+    readers.release_merge();
+}
+
+/// Before a write-unlock, with detection on: a scheduling point, then the
+/// release. The writer acquired every earlier reader, so its own release
+/// covers them; the reader clock can start afresh.
+#[cold]
+#[inline(never)]
+fn before_write_unlock(writer: &SyncClock, readers: &SyncClock) {
+    crate::explore::point();
+    lock_order::released(readers);
+    writer.release();
+    readers.reset();
+}
+
+/// After an unlock, with detection on: the threads `explore` keeps waiting
+/// for the lock may try again.
+#[cold]
+#[inline(never)]
+fn after_unlock(readers: &SyncClock) {
+    crate::explore::unlocked(lock_id(readers));
+}
+
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if crate::config::enabled() {
-            read_unlocked(self.readers);
+        let on = crate::config::enabled();
+        if on {
+            before_read_unlock(self.readers);
+        }
+        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        if on {
+            after_unlock(self.readers);
         }
     }
 }
@@ -220,8 +310,14 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if crate::config::enabled() {
-            write_unlocked(self.writer, self.readers);
+        let on = crate::config::enabled();
+        if on {
+            before_write_unlock(self.writer, self.readers);
+        }
+        // SAFETY: this is the guard's drop; `inner` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        if on {
+            after_unlock(self.readers);
         }
     }
 }
@@ -256,22 +352,4 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
-}
-
-#[cold]
-#[inline(never)]
-fn read_unlocked(readers: &SyncClock) {
-    lock_order::released(readers);
-    // Merged, not replaced: a later writer must see every reader.
-    readers.release_merge();
-}
-
-#[cold]
-#[inline(never)]
-fn write_unlocked(writer: &SyncClock, readers: &SyncClock) {
-    lock_order::released(readers);
-    // The writer acquired every earlier reader, so its own release covers
-    // them; the reader clock can start afresh.
-    writer.release();
-    readers.reset();
 }
