@@ -22,6 +22,12 @@
 //! capacity), then selects receives until they are empty, so every select
 //! goes in its first try and the instruction count repeats;
 //! `select_macro` is the same with each library's `select!` (four arms).
+//!
+//! `try_pair` is crossbeam's `linearizable` test as a benchmark: [`THREADS`]
+//! threads each send and then `try_recv`, which must find a message (its
+//! own, or another's). It times the receive path that a slot still being
+//! written sends down: chan passes such a slot when a later message is
+//! ready, crossbeam-channel waits for its sender.
 
 #[allow(dead_code)]
 mod common;
@@ -38,6 +44,7 @@ trait Lib {
     fn make(cap: Option<usize>) -> (Self::S, Self::R);
     fn send(s: &Self::S, v: usize);
     fn recv(r: &Self::R) -> usize;
+    fn try_recv(r: &Self::R) -> Option<usize>;
 }
 
 macro_rules! lib {
@@ -60,6 +67,10 @@ macro_rules! lib {
             #[inline(never)]
             fn recv(r: &Self::R) -> usize {
                 r.recv().unwrap()
+            }
+            #[inline(never)]
+            fn try_recv(r: &Self::R) -> Option<usize> {
+                r.try_recv().ok()
             }
         }
     };
@@ -92,6 +103,23 @@ fn run<L: Lib>(scenario: &str, cap: Option<usize>, messages: usize) -> f64 {
                     L::recv(&r);
                 }
                 done += n;
+            }
+        }
+        "try_pair" => {
+            let per_thread = messages / THREADS;
+            let hs: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let (s, r) = (s.clone(), r.clone());
+                    thread::spawn(move || {
+                        for i in 0..per_thread {
+                            L::send(&s, i);
+                            L::try_recv(&r).expect("a message is in the channel");
+                        }
+                    })
+                })
+                .collect();
+            for h in hs {
+                h.join().unwrap();
             }
         }
         _ => {
@@ -245,13 +273,19 @@ fn main() {
         [(Chan::NAME, run_select::<common::Chan>), (Crossbeam::NAME, run_select::<common::Crossbeam>)];
     println!("| case | library | median ns/msg | best ns/msg |");
     println!("| --- | --- | ---: | ---: |");
-    for scenario in ["seq", "spsc", "mpsc", "mpmc", "select_fill", "select_macro", "select_rx", "select_both"] {
+    for scenario in
+        ["seq", "spsc", "mpsc", "mpmc", "try_pair", "select_fill", "select_macro", "select_rx", "select_both"]
+    {
         let libs: &[(&str, Runner)] = if scenario.starts_with("select") { &select_libs } else { &libs };
         for (cap_name, cap) in caps {
             // One thread, or one thread filling channels before it drains
             // them, cannot use a rendezvous; the others run a tenth of the
             // messages there, as `compare` does.
-            if cap == Some(0) && matches!(scenario, "seq" | "select_fill" | "select_macro") {
+            if cap == Some(0) && matches!(scenario, "seq" | "select_fill" | "select_macro" | "try_pair") {
+                continue;
+            }
+            // `try_pair` needs room for every thread's message.
+            if scenario == "try_pair" && cap.is_some_and(|n| n < THREADS) {
                 continue;
             }
             let messages = if cap == Some(0) { (messages / 10).max(1) } else { messages };
