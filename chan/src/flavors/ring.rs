@@ -917,6 +917,30 @@ mod tests {
     }
 
     #[test]
+    fn a_reservation_passed_before_it_is_marked_is_given_up() {
+        // A `Select::send` claims a slot, and a receiver passes it before
+        // the select stamps it reserved: the select must not take a slot
+        // that head has already gone past, or its message would be lost.
+        let ring = Channel::with_capacity(2);
+        let late = claim(&ring);
+        ring.try_send(2).unwrap();
+        assert_eq!(ring.try_recv(), Ok(2));
+        assert!(!ring.mark_reserved(late));
+        // The slot was freed: a fresh reservation and a plain send fit.
+        match ring.reserve_send() {
+            super::select::Reserve::Slot(pos) => {
+                // SAFETY: a fresh reservation, completed once.
+                assert!(unsafe { ring.send_reserved(pos, 1) }.is_ok());
+            }
+            _ => panic!("room expected"),
+        }
+        ring.try_send(3).unwrap();
+        assert_eq!(ring.try_recv(), Ok(1));
+        assert_eq!(ring.try_recv(), Ok(3));
+        assert_eq!(ring.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
     fn a_late_sender_resends_in_order_after_its_slot_was_passed() {
         let ring = Channel::with_capacity(2);
         let late = claim(&ring);

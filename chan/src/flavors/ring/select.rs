@@ -53,18 +53,36 @@ impl<T> Channel<T> {
     /// *reserved* (`tail | mark_bit`): `try_recv` finds the ring empty there
     /// and a blocking receiver parks until the write notifies it.
     pub(crate) fn reserve_send(&self) -> Reserve {
-        match self.claim_send() {
-            Claim::Slot(tail) => {
-                // Mark the slot reserved, so that a receiver waiting for it
-                // parks instead of waiting for the write (`can_recv`): the
-                // message may take any time to come. Until this store the
-                // slot looks like one being written, which a receiver only
-                // retries. Relaxed: it publishes nothing.
-                self.slot(tail).stamp.store(tail | self.mark_bit, Ordering::Relaxed);
-                Reserve::Slot(tail)
+        loop {
+            match self.claim_send() {
+                Claim::Slot(tail) => {
+                    if self.mark_reserved(tail) {
+                        return Reserve::Slot(tail);
+                    }
+                    // A receiver passed the slot before we marked it: it
+                    // was never ours to keep; claim another.
+                }
+                Claim::WouldBlock => return Reserve::Full,
+                Claim::Closed => return Reserve::Closed,
             }
-            Claim::WouldBlock => Reserve::Full,
-            Claim::Closed => Reserve::Closed,
+        }
+    }
+
+    /// Stamps the slot just claimed at `tail` *reserved*, so that a
+    /// receiver waiting for it parks instead of waiting for the write
+    /// (`can_recv`): the message may take any time to come. Until this
+    /// stamp the slot looks like one being written, which a receiver only
+    /// retries, or passes when a later message is ready (`claim_recv`);
+    /// hence a compare-exchange, which finds such a receiver's hole. Then
+    /// the slot is freed and `false` returned. Relaxed: it publishes
+    /// nothing.
+    pub(super) fn mark_reserved(&self, tail: usize) -> bool {
+        match self.slot(tail).stamp.compare_exchange(tail, tail | self.mark_bit, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => true,
+            Err(_) => {
+                self.free_passed_slot(tail);
+                false
+            }
         }
     }
 
