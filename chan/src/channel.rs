@@ -94,10 +94,12 @@ impl<T> Flavor<T> {
         }
     }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        crate::trace::sending(|| self.id());
         dispatch!(self, c => c.try_send(msg))
     }
     #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        crate::trace::sending(|| self.id());
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {

@@ -39,6 +39,7 @@ mod counted;
 mod err;
 mod flavors;
 pub mod hchan;
+pub mod observe;
 mod race;
 mod select;
 mod sync;
