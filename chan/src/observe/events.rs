@@ -25,6 +25,7 @@ pub(crate) fn in_event() -> bool {
 
 /// Runs `emit` with this thread marked as emitting (unmarked again even if
 /// the subscriber panics).
+#[cfg_attr(not(feature = "trace"), allow(dead_code))]
 fn emitting(emit: impl FnOnce()) {
     struct Unmark;
     impl Drop for Unmark {
@@ -77,6 +78,7 @@ pub(crate) fn forget_quiet(id: usize) {
 }
 
 /// `id` as the events show it: the address in hex.
+#[cfg_attr(not(feature = "trace"), allow(dead_code))]
 struct ChanId(usize);
 
 impl std::fmt::Display for ChanId {
@@ -127,7 +129,7 @@ pub(crate) fn emit_parked(p: &Park, at: &'static Location<'static>) {
         );
     });
     #[cfg(not(feature = "trace"))]
-    let _ = (p, at, emitting::<fn()>);
+    let _ = (p, at);
 }
 
 /// Emits `woke`.

@@ -5,11 +5,12 @@
 //! (after a short spin on the lock-free flavors). Three views of those
 //! waits, each switched on separately:
 //!
-//! - **Events** ([`set_events`], feature `trace`): a `tracing` event under
-//!   target `chan` when an operation starts to wait (`parked`) and one when
-//!   it resumes (`woke`), plus `closed` when a channel is closed. Your
-//!   subscriber still filters them (`RUST_LOG=chan=debug`); without
-//!   `set_events(true)` chan emits nothing, whatever the filter says.
+//! - **Events** ([`set_events`]; needs the cargo feature `trace`, on by
+//!   default): a `tracing` event under target `chan` when an operation
+//!   starts to wait (`parked`) and one when it resumes (`woke`), plus
+//!   `closed` when a channel is closed. Your subscriber still filters them
+//!   (`RUST_LOG=chan=debug`); without `set_events(true)` chan emits
+//!   nothing, whatever the filter says.
 //! - **Profile** ([`set_profiling`], [`profile`]): Go's block profile, but
 //!   every wait counted: per call site (`file:line:col` of your `send`,
 //!   `recv`, `select`...) and operation, the number of waits, the total
@@ -103,14 +104,15 @@ pub(crate) use timeline::{next_flow, record_slice, record_wake, SliceRecord};
 /// Every flavor emits the same pair for the same situation: one `parked`
 /// when the operation starts to wait, one `woke` when it completes, fails
 /// or times out, however many times it parked in between.
-#[cfg(feature = "trace")]
+///
+/// Built without the `trace` feature, chan has no `tracing` to emit to,
+/// and this does nothing.
 pub fn set_events(on: bool) {
-    switch::set(Parts::EVENTS, on);
+    switch::set(Parts::EVENTS, on && cfg!(feature = "trace"));
 }
 
 /// Whether [`set_events`] (or `CHAN_OBSERVE=events`) switched the events
-/// on.
-#[cfg(feature = "trace")]
+/// on (never, without the `trace` feature).
 pub fn events_enabled() -> bool {
     switch::on().contains(Parts::EVENTS)
 }
