@@ -129,10 +129,10 @@ pub(crate) fn snapshot() -> Profile {
 /// blocked time first:
 ///
 /// ```text
-/// chan blocking profile: 2 call sites, 24 waits, 1.30s blocked
+/// chan blocking profile: 24 waits at 2 call sites, 1.3s blocked
 ///      count        total          p50          p99          max  op      flavor  call site
-///         12     1.2049s    100.66ms    101.71ms    101.07ms  recv    ring    src/main.rs:20:31
-///         12    96.103ms     8.126ms     8.323ms     8.221ms  send    ring    src/main.rs:14:16
+///         12        1.2s     100.66ms     101.71ms     101.07ms  recv    ring    src/main.rs:20:31
+///         12     96.1ms       8.13ms       8.32ms       8.22ms  send    ring    src/main.rs:14:16
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Profile {
@@ -175,13 +175,13 @@ impl Profile {
     }
 }
 
-/// A duration in a fixed width: 4-5 significant digits and a unit.
+/// A duration, short: two decimals at most, and a unit.
 struct Short(Duration);
 
 impl fmt::Display for Short {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = format!("{:.4?}", self.0);
-        // `{:.4?}` writes "1.2049s", "100.6600ms": drop trailing zeros.
+        let text = format!("{:.2?}", self.0);
+        // `{:.2?}` writes "1.20s", "850.00ns": drop trailing zeros.
         let (number, unit) = text.split_at(text.find(|c: char| c.is_alphabetic() || c == 'µ').unwrap_or(text.len()));
         let number = if number.contains('.') { number.trim_end_matches('0').trim_end_matches('.') } else { number };
         f.pad(&format!("{number}{unit}"))
@@ -192,13 +192,16 @@ impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let waits: u64 = self.rows.iter().map(|r| r.count).sum();
         let blocked: Duration = self.rows.iter().map(|r| r.total).sum();
+        let mut sites: Vec<_> = self.rows.iter().map(|r| r.location).collect();
+        sites.sort_unstable_by_key(|l| (l.file(), l.line(), l.column()));
+        sites.dedup();
         writeln!(
             f,
-            "chan blocking profile: {} call site{}, {} wait{}, {} blocked",
-            self.rows.len(),
-            if self.rows.len() == 1 { "" } else { "s" },
+            "chan blocking profile: {} wait{} at {} call site{}, {} blocked",
             waits,
             if waits == 1 { "" } else { "s" },
+            sites.len(),
+            if sites.len() == 1 { "" } else { "s" },
             Short(blocked)
         )?;
         write!(
@@ -257,7 +260,8 @@ mod tests {
     #[test]
     fn short_durations() {
         assert_eq!(Short(Duration::from_millis(100)).to_string(), "100ms");
-        assert_eq!(Short(Duration::from_nanos(1_204_900_000)).to_string(), "1.2049s");
+        assert_eq!(Short(Duration::from_nanos(1_204_900_000)).to_string(), "1.2s");
+        assert_eq!(Short(Duration::from_nanos(20_238_700)).to_string(), "20.24ms");
         assert_eq!(Short(Duration::from_nanos(850)).to_string(), "850ns");
         assert_eq!(format!("{:>8}", Short(Duration::from_micros(35))), "    35µs");
     }
