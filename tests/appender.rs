@@ -129,11 +129,12 @@ fn run_all(program: impl Fn(&str, &Path) -> Command, what: &str, events_lines: u
         // Each chan line is about 250 bytes.
         let most = if events { events_lines * 400 } else { 0 };
         let r = finish(child, "idle", &on_off(events));
-        eprintln!("{what}: {r:?}");
+        eprintln!("{}: idle {r:?}", on_off(events));
         check_idle(&r, &on_off(events), most);
     }
     for events in [false, true] {
         let r = finish(run("backpressure", events), "backpressure", &on_off(events));
+        eprintln!("{}: backpressure {r:?}", on_off(events));
         check_backpressure(&r, &on_off(events), if events { events_lines } else { 0 });
     }
 }

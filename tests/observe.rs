@@ -46,7 +46,10 @@ fn scripted((s, r): (Sender<u32>, Receiver<u32>)) -> u32 {
     line
 }
 
-fn kinds() -> Vec<(&'static str, fn() -> (Sender<u32>, Receiver<u32>))> {
+/// A channel constructor.
+type Make = fn() -> (Sender<u32>, Receiver<u32>);
+
+fn kinds() -> Vec<(&'static str, Make)> {
     vec![
         ("ring", || chan::bounded(1)),
         ("list", chan::unbounded),

@@ -26,8 +26,8 @@
 //! separated). `profile` there also prints the table to stderr when the
 //! process exits, and `timeline=PATH` writes the file then (both at exit
 //! on Linux, where chan hooks `atexit`). An item it does not know is
-//! reported on stderr by name and ignored. The variable is read at the
-//! first wait or the first call into this module, whichever comes first.
+//! reported on stderr by name and ignored. The variable is read once, at
+//! the first send or wait or the first call into this module.
 //!
 //! ```
 //! use std::{thread, time::Duration};

@@ -602,6 +602,7 @@ impl SelectedOperation<'_> {
     /// # Panics
     /// If `s` is not the sender the operation was added with.
     #[inline]
+    #[track_caller]
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         match self.outcome.take() {
             Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
