@@ -9,10 +9,10 @@
 //! again, so their wait is opened at the first park ([`retrying`]) and
 //! closed by the operation's result ([`finished`]).
 //!
-//! With everything off, a park reads one global flag and `finished` one
-//! thread-local; the fast paths never come here. An operation made while
-//! its thread emits a chan event is not observed at all (see
-//! `observe/events.rs`).
+//! With everything off, a park reads one global word and `finished` one
+//! thread-local flag; the only call on a fast path is [`sending`], one
+//! load and a branch per send. An operation made while its thread emits a
+//! chan event is not observed at all (see `observe/events.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
