@@ -8,6 +8,7 @@
 //! cargo build --release --example workload
 //! /usr/bin/time -v target/release/examples/workload             # off
 //! RACECHECK=1 /usr/bin/time -v target/release/examples/workload # on
+//! target/release/examples/workload --explore 3  # 3 schedules of racecheck::explore
 //! ```
 //!
 //! `docs/racecheck.md` records the figures measured this way.
@@ -74,6 +75,27 @@ impl<T> Queue<T> {
 type Message = Box<RaceCell<u64>>;
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().position(|a| a == "--explore") {
+        Some(i) => {
+            let iterations = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or_else(|| {
+                eprintln!("--explore wants a number of schedules");
+                std::process::exit(2);
+            });
+            let start = Instant::now();
+            racecheck::explore(iterations, run);
+            println!(
+                "explored {iterations} schedules in {:.3} s ({:.3} s each)",
+                start.elapsed().as_secs_f64(),
+                start.elapsed().as_secs_f64() / iterations.max(1) as f64
+            );
+        }
+        None => run(),
+    }
+}
+
+/// One run of the workload.
+fn run() {
     let start = Instant::now();
     let queues: Arc<Vec<Queue<Message>>> = Arc::new((0..3).map(|_| Queue::new()).collect());
     let shared = Arc::new(Mutex::new(HashMap::<u64, u64>::new()));

@@ -30,13 +30,27 @@ fn display_texts() {
 }
 
 #[test]
-fn debug_does_not_need_t_debug() {
+fn debug_text_is_crossbeams_and_does_not_need_t_debug() {
+    // crossbeam-channel formats these as string literals, quotes included,
+    // and programs compare or log that text.
     struct Opaque;
-    assert_eq!(format!("{:?}", SendError(Opaque)), "SendError { .. }");
-    assert_eq!(format!("{:?}", TrySendError::Full(Opaque)), "Full(..)");
-    assert_eq!(format!("{:?}", TrySendError::Disconnected(Opaque)), "Disconnected(..)");
-    assert_eq!(format!("{:?}", SendTimeoutError::Timeout(Opaque)), "SendTimeoutError(..)");
+    assert_eq!(format!("{:?}", SendError(Opaque)), r#""SendError(..)""#);
+    assert_eq!(format!("{:?}", TrySendError::Full(Opaque)), r#""Full(..)""#);
+    assert_eq!(format!("{:?}", TrySendError::Disconnected(Opaque)), r#""Disconnected(..)""#);
+    assert_eq!(format!("{:?}", SendTimeoutError::Timeout(Opaque)), r#""SendTimeoutError(..)""#);
+    assert_eq!(format!("{:?}", SendTimeoutError::Disconnected(Opaque)), r#""SendTimeoutError(..)""#);
+    assert_eq!(format!("{:?}", Err::<(), _>(SendError(Opaque))), r#"Err("SendError(..)")"#);
     assert_eq!(format!("{:?}", TryRecvError::Empty), "Empty");
+    assert_eq!(format!("{:?}", RecvTimeoutError::Disconnected), "Disconnected");
+    assert_eq!(format!("{:?}", RecvError), "RecvError");
+    assert_eq!(format!("{:?}", TrySelectError), "TrySelectError");
+}
+
+#[test]
+fn display_honours_width_and_fill() {
+    assert_eq!(format!("{:>31}", TryRecvError::Empty), "  receiving on an empty channel");
+    assert_eq!(format!("[{:<12.7}]", RecvError), "[receivi     ]");
+    assert_eq!(format!("{:*^35}", TrySendError::Full(0)), "*****sending on a full channel*****");
 }
 
 #[test]

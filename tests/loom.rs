@@ -336,3 +336,120 @@ fn rendezvous_reserved_send_fills_a_parked_receiver() {
         assert_eq!(t.join(), Ok(6));
     });
 }
+
+/// Two threads each send, then `try_recv`: whatever the interleaving
+/// (including one sender stopped between its claim and its write), each
+/// `try_recv` finds a message, since its own is in the channel. The
+/// receiver that finds the other sender's slot unwritten while its own
+/// message is ready passes that slot; the late sender resends.
+fn each_sends_then_try_recvs(s: chan::Sender<u32>, r: chan::Receiver<u32>) {
+    let (s2, r2) = (s.clone(), r.clone());
+    let t = spawn(move || {
+        s2.send(2).unwrap();
+        r2.try_recv().expect("own message in the channel")
+    });
+    s.send(1).unwrap();
+    let mine = r.try_recv().expect("own message in the channel");
+    let theirs = t.join();
+    let mut got = [mine, theirs];
+    got.sort_unstable();
+    assert_eq!(got, [1, 2], "each message once");
+    assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn ring_try_recv_after_send_is_linearizable() {
+    model(|| {
+        let (s, r) = chan::bounded(2);
+        each_sends_then_try_recvs(s, r);
+    });
+}
+
+#[test]
+fn list_try_recv_after_send_is_linearizable() {
+    model(|| {
+        let (s, r) = chan::unbounded();
+        each_sends_then_try_recvs(s, r);
+    });
+}
+
+/// A receiver passes a `Select::send` reservation whose message has not
+/// come while a later message is ready; the reservation's late send then
+/// goes through as a plain send, and nothing is lost.
+#[test]
+fn ring_receive_passes_a_pending_reservation() {
+    model(|| {
+        let (s, r) = chan::bounded(2);
+        let s2 = s.clone();
+        let t = spawn(move || {
+            let mut sel = chan::Select::new();
+            let i = sel.send(&s2);
+            let op = sel.select();
+            assert_eq!(op.index(), i);
+            op.send(&s2, 1).unwrap();
+        });
+        s.send(2).unwrap();
+        let first = r.recv().unwrap();
+        let second = r.recv().unwrap();
+        t.join();
+        let mut got = [first, second];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
+
+/// Receivers cross a block end while the receiver of the block's last slot
+/// may stall before it moves `head` on: the other receiver helps it
+/// instead of reporting "empty" (its own message waits in the next block).
+#[test]
+fn list_receivers_help_across_a_block_end() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let (s, r) = chan::unbounded();
+        // Under loom a block holds three messages: after these two the
+        // next send takes the first block's last slot, and the one after
+        // it the second block's first.
+        s.send(0).unwrap();
+        s.send(1).unwrap();
+        assert_eq!(r.try_recv(), Ok(0));
+        assert_eq!(r.try_recv(), Ok(1));
+        let (s2, r2) = (s.clone(), r.clone());
+        let t = spawn(move || {
+            s2.send(2).unwrap();
+            r2.try_recv().expect("own message in the channel")
+        });
+        s.send(3).unwrap();
+        let mine = r.try_recv().expect("own message in the channel");
+        let theirs = t.join();
+        let mut got = [mine, theirs];
+        got.sort_unstable();
+        assert_eq!(got, [2, 3]);
+        assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
+    });
+}
+
+/// A `Select::send` on a rendezvous channel waits as a sender without its
+/// message; a receiver that polls with `try_recv` pairs with it and gets
+/// the message the select's owner brings once it is chosen.
+#[test]
+fn rendezvous_late_sender_meets_a_polling_receiver() {
+    model(|| {
+        let (s, r) = chan::bounded(0);
+        let t = spawn(move || {
+            let mut sel = chan::Select::new();
+            sel.send(&s);
+            let op = sel.select();
+            op.send(&s, 7).unwrap();
+        });
+        let got = loop {
+            match r.try_recv() {
+                Ok(v) => break v,
+                Err(TryRecvError::Empty) => thread::yield_now(),
+                Err(TryRecvError::Disconnected) => unreachable!("the sender is alive"),
+            }
+        };
+        assert_eq!(got, 7);
+        t.join();
+    });
+}

@@ -28,8 +28,9 @@ pub(crate) enum Flavor<T> {
     At(ChanRef<at::Channel<T>>),
     /// `tick(d)`: a message every period.
     Tick(ChanRef<tick::Channel<T>>),
-    /// `never()`: no message, ever.
-    Never(ChanRef<never::Channel<T>>),
+    /// `never()`: no message, ever. Not allocated: the handle holds the
+    /// (empty) channel itself.
+    Never(never::Channel<T>),
 }
 
 /// Runs the same expression on whichever flavor is inside, with `$chan`
@@ -71,11 +72,38 @@ impl<T> Flavor<T> {
     /// give the same id).
     #[inline]
     pub(crate) fn addr(&self) -> *const () {
-        dispatch!(self, c => &c.chan as *const _ as *const ())
+        match self {
+            Flavor::Ring(c) => &c.chan as *const _ as *const (),
+            Flavor::List(c) => &c.chan as *const _ as *const (),
+            Flavor::Zero(c) => &c.chan as *const _ as *const (),
+            Flavor::Hchan(c) => &c.chan as *const _ as *const (),
+            Flavor::At(c) => &c.chan as *const _ as *const (),
+            Flavor::Tick(c) => &c.chan as *const _ as *const (),
+            Flavor::Never(c) => c.addr(),
+        }
     }
+    /// racecheck's view of the channel as a whole.
     #[inline]
-    fn closeclock(&self) -> &racecheck::annotate::SyncClock {
-        dispatch!(self, c => &c.closeclock)
+    pub(crate) fn race(&self) -> &crate::race::ChanRace {
+        match self {
+            Flavor::Ring(c) => &c.race,
+            Flavor::List(c) => &c.race,
+            Flavor::Zero(c) => &c.race,
+            Flavor::Hchan(c) => &c.race,
+            Flavor::At(c) => &c.race,
+            Flavor::Tick(c) => &c.race,
+            Flavor::Never(c) => c.race(),
+        }
+    }
+
+    /// racecheck: a send at `at` reads the channel. The flag is tested
+    /// before the flavor is looked at, so that with detection off a send
+    /// pays one relaxed load and nothing more.
+    #[inline]
+    fn race_send(&self, at: &'static std::panic::Location<'static>) {
+        if crate::race::enabled() {
+            self.race().send(at);
+        }
     }
     /// The id the tracing events give the channel.
     fn id(&self) -> usize {
@@ -94,29 +122,37 @@ impl<T> Flavor<T> {
         }
     }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        crate::race::operation();
         crate::trace::sending(|| self.id());
         dispatch!(self, c => c.try_send(msg))
     }
     #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        crate::race::operation();
         crate::trace::sending(|| self.id());
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
+        crate::race::operation();
         dispatch!(self, c => c.try_recv())
     }
     #[track_caller]
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        crate::race::operation();
         dispatch!(self, c => c.recv(deadline))
     }
     fn close(&self) -> bool {
         dispatch!(self, c => c.close())
     }
 
-    /// Closes as Go's `close` does, publishing the closer's past first.
-    fn close_by_user(&self) -> bool {
-        self.closeclock().release_merge();
-        let closed = self.close();
+    /// Closes as Go's `close` does: publishes the closer's past first, and
+    /// is a write of the channel (at `at`) if it closed it.
+    fn close_by_user(&self, at: &'static std::panic::Location<'static>) -> bool {
+        crate::race::operation();
+        // `is_closed` only when racecheck is on: Go writes the channel only
+        // in a close that closes it (a second one panics there).
+        let already_closed = crate::race::enabled() && self.is_closed();
+        let closed = self.race().close(at, already_closed, || self.close());
         if closed {
             crate::trace::closed(|| crate::trace::Park {
                 id: self.id(),
@@ -135,15 +171,17 @@ impl<T> Flavor<T> {
     fn received<R, E: PartialEq>(&self, res: Result<R, E>, closed: E) -> Result<R, E> {
         if let Err(e) = &res {
             if *e == closed {
-                self.closeclock().acquire();
+                self.race().observed_close();
             }
         }
         res
     }
+
     fn is_closed(&self) -> bool {
         dispatch!(self, c => c.is_closed())
     }
     fn len(&self) -> usize {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.len(),
             Flavor::List(c) => c.len(),
@@ -165,6 +203,7 @@ impl<T> Flavor<T> {
         }
     }
     fn is_empty(&self) -> bool {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.is_empty(),
             Flavor::List(c) => c.is_empty(),
@@ -176,6 +215,7 @@ impl<T> Flavor<T> {
         }
     }
     fn is_full(&self) -> bool {
+        crate::race::operation();
         match self {
             Flavor::Ring(c) => c.is_full(),
             Flavor::List(_) => false,
@@ -264,8 +304,12 @@ impl<T> Sender<T> {
     /// Sends without blocking. Fails with the message if the channel is
     /// full (for `bounded(0)`: if no receiver is waiting) or closed.
     ///
-    /// A slot that a receiver is still reading counts as full: this never
-    /// waits for another thread to finish its operation.
+    /// This never waits for another thread to finish its operation, so a
+    /// slot that a receiver is still reading, or that another sender has
+    /// claimed and not yet written, counts as occupied: "full" can then be
+    /// answered although that receive has already taken its message.
+    /// crossbeam-channel waits for such a peer instead; no channel that
+    /// stores messages in their slots can do both (`docs/ring.md`).
     ///
     /// ```
     /// use chan::TrySendError;
@@ -275,8 +319,26 @@ impl<T> Sender<T> {
     /// drop(r);
     /// assert_eq!(s.try_send(3), Err(TrySendError::Disconnected(3)));
     /// ```
+    #[track_caller]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        if crate::race::enabled() {
+            return self.try_send_watched(msg);
+        }
         self.flavor.try_send(msg)
+    }
+
+    /// `try_send` with detection on: a read of the channel, and the
+    /// closer's past taken in if the channel turned out closed (see
+    /// `send_until`).
+    #[cold]
+    #[track_caller]
+    fn try_send_watched(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.flavor.race().send(std::panic::Location::caller());
+        let res = self.flavor.try_send(msg);
+        if let Err(TrySendError::Disconnected(_)) = &res {
+            self.flavor.race().observed_close();
+        }
+        res
     }
 
     /// Sends, blocking while the channel is full. For `bounded(0)` it
@@ -284,9 +346,39 @@ impl<T> Sender<T> {
     /// if the channel is closed or every receiver is gone.
     #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        self.flavor.send(msg, None).map_err(|e| match e {
+        self.send_until(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
         })
+    }
+
+    /// Every blocking send. racecheck sees a read of the channel before
+    /// the operation (Go's `racereadpc` in `chansend`), and a send that
+    /// fails because the channel is closed takes in the closer's past (Go's
+    /// `raceacquire` for the senders that `closechan` wakes).
+    #[track_caller]
+    fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        if crate::race::enabled() {
+            return self.send_until_watched(msg, deadline);
+        }
+        self.flavor.send(msg, deadline)
+    }
+
+    #[cold]
+    #[track_caller]
+    fn send_until_watched(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        self.flavor.race().send(std::panic::Location::caller());
+        let res = self.flavor.send(msg, deadline);
+        if let Err(SendTimeoutError::Disconnected(_)) = &res {
+            self.flavor.race().observed_close();
+        }
+        res
+    }
+
+    /// racecheck: a send of this channel at `at` that goes around the
+    /// methods above (a select's reserved slot), as a read of the channel.
+    #[inline]
+    pub(crate) fn race_send(&self, at: &'static std::panic::Location<'static>) {
+        self.flavor.race_send(at);
     }
 
     /// Sends, blocking at most `timeout`.
@@ -299,14 +391,14 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.flavor.send(msg, deadline_after(timeout))
+        self.send_until(msg, deadline_after(timeout))
     }
 
     /// Sends, blocking until `deadline` at the latest. A deadline in the
     /// past still sends if that is possible without waiting.
     #[track_caller]
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        self.flavor.send(msg, Some(deadline))
+        self.send_until(msg, Some(deadline))
     }
 
     /// Closes the channel, as Go's `close`: later sends (from any sender)
@@ -324,8 +416,9 @@ impl<T> Sender<T> {
     /// assert_eq!(r.recv(), Ok(1));
     /// assert!(r.recv().is_err());
     /// ```
+    #[track_caller]
     pub fn close(&self) -> bool {
-        self.flavor.close_by_user()
+        self.flavor.close_by_user(std::panic::Location::caller())
     }
 
     /// Whether the channel is closed, or every receiver is gone.
@@ -363,11 +456,16 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let flavor = &self.flavor;
+        let at = std::panic::Location::caller();
+        if crate::race::enabled() {
+            flavor.race().sender_dropping();
+        }
         // SAFETY: every `Sender` was counted once (`from_core` or `clone`)
         // and this is its one drop; it is not used afterwards.
         dispatch!(flavor, c => unsafe {
             c.release(Side::Sender, || {
-                flavor.close_by_user();
+                flavor.race().last_sender_gone();
+                flavor.close_by_user(at);
             })
         })
     }
@@ -399,8 +497,15 @@ pub struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Receives without blocking. A slot a sender is still writing counts as
-    /// empty: this never waits for another thread to finish its operation.
+    /// Receives without blocking.
+    ///
+    /// Linearizable, as crossbeam-channel's: `Empty` means that at some
+    /// moment during the call the channel held no message, so a thread
+    /// that sends and then calls `try_recv` always gets a message. It
+    /// never waits for another thread to finish its operation: a send
+    /// still being written has not taken effect yet; if a later message
+    /// is ready, the receive passes that slot and the late sender sends
+    /// again.
     ///
     /// ```
     /// use chan::TryRecvError;

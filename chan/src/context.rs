@@ -88,9 +88,12 @@ struct Inner {
     select: AtomicUsize,
     thread: Thread,
     thread_id: usize,
-    /// racecheck's view of a direct hand-off between this waiter and the
-    /// peer that completes its operation (see [`Context::publish_wait`]).
-    handoff: racecheck::annotate::SyncClock,
+    /// racecheck: the waiter's past, published when it starts to wait
+    /// (see [`Context::publish_wait`]).
+    published: crate::race::SyncClock,
+    /// racecheck: what the peers that complete this waiter's operation
+    /// leave for it to take in when it wakes.
+    handoff: crate::race::SyncClock,
     /// The timeline's id for the current wait, 0 when no timeline records
     /// (see `observe/timeline.rs`). Not part of the synchronization, so a
     /// std atomic even under loom.
@@ -104,7 +107,8 @@ impl Context {
                 select: AtomicUsize::new(WAITING),
                 thread: thread::current(),
                 thread_id: current_thread_id(),
-                handoff: racecheck::annotate::SyncClock::new(),
+                published: crate::race::SyncClock::new(),
+                handoff: crate::race::SyncClock::new(),
                 flow: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
@@ -188,25 +192,52 @@ impl Context {
 
     /// racecheck, waiter side: publishes the waiter's past before its
     /// registration becomes visible to peers (call it under the lock that
-    /// guards the registration). With [`Context::sync_with_waiter`] and
-    /// [`Context::acquire_handoff`] this makes a direct hand-off to a parked
-    /// thread an edge in both directions, as Go's `racesync` does for
-    /// unbuffered channels. One relaxed load when detection is off.
+    /// guards the registration). A peer then uses it with
+    /// [`Context::sync_with_waiter`], [`Context::notify_for_waiter`] or
+    /// [`Context::deliver_to_waiter`], and the waiter takes in the result
+    /// with [`Context::acquire_handoff`]. One relaxed load when detection is
+    /// off.
     #[inline]
     pub(crate) fn publish_wait(&self) {
-        self.inner.handoff.release();
+        // No peer of an earlier wait touches the context any more (each
+        // works under the lock that guards the registration, and the
+        // registration is gone), so what it left can go.
+        self.inner.handoff.reset();
+        self.inner.published.release();
     }
 
-    /// racecheck, peer side: called by the thread that is about to complete
-    /// (or close) this waiter's operation, before the selecting CAS, so the
-    /// waiter sees the peer's past and the peer the waiter's.
+    /// racecheck, peer side, for a rendezvous (an unbuffered channel):
+    /// called by the thread that is about to complete this waiter's
+    /// operation, before the selecting CAS, so the waiter sees the peer's
+    /// past and the peer the waiter's (Go's `racesync`).
     #[inline]
     pub(crate) fn sync_with_waiter(&self) {
-        crate::race::notify(&self.inner.handoff);
+        self.inner.published.acquire();
+        self.inner.handoff.release_merge();
+    }
+
+    /// racecheck, peer side, for a hand-off that pretends to go through a
+    /// buffer slot (Go's `racenotify(c, i, sg)`): after the peer notified
+    /// `slot` for itself, notifies it for the waiter, whose past is what it
+    /// published when it parked: the slot gets that past, and what the slot
+    /// held is left for the waiter to acquire when it wakes. The peer
+    /// learns nothing of the waiter. Under the lock that guards the
+    /// waiter's registration, before the selecting CAS.
+    #[inline]
+    pub(crate) fn notify_for_waiter(&self, slot: &crate::race::SyncClock) {
+        slot.release_acquire_for(&self.inner.published, &self.inner.handoff);
+    }
+
+    /// racecheck, peer side, for an edge from the peer to the waiter only
+    /// (a hand-off on an unbounded channel, a close): the waiter will take
+    /// in the peer's past, and the peer learns nothing of the waiter's.
+    #[inline]
+    pub(crate) fn deliver_to_waiter(&self) {
+        self.inner.handoff.release_merge();
     }
 
     /// racecheck, waiter side: after a peer selected this context, takes in
-    /// what the peer published with [`Context::sync_with_waiter`].
+    /// what the peer left for it.
     #[inline]
     pub(crate) fn acquire_handoff(&self) {
         self.inner.handoff.acquire();
@@ -214,6 +245,8 @@ impl Context {
 
     /// Wakes the thread owning this context.
     pub(crate) fn unpark(&self) {
+        #[cfg(not(loom))]
+        crate::race::unparking(&self.inner.thread);
         self.inner.thread.unpark();
     }
 
@@ -233,7 +266,7 @@ impl Context {
     /// Then parks. On deadline it tries to abort; if a peer selected it in
     /// the meantime, that selection wins and is returned.
     pub(crate) fn wait_until(&self, deadline: Option<Instant>, patient: bool) -> Selected {
-        if patient {
+        if patient && !crate::race::exploring() {
             let mut patience = Patience::new();
             loop {
                 let sel = self.selected();
@@ -244,7 +277,7 @@ impl Context {
                     break;
                 }
             }
-        } else {
+        } else if !crate::race::exploring() {
             // A few short spins catch a peer that is about to notify.
             let backoff = Backoff::new();
             for _ in 0..4 {
@@ -269,9 +302,9 @@ impl Context {
                             Err(sel) => sel,
                         };
                     }
-                    park_timeout(deadline - now);
+                    crate::race::park(|| park_timeout(deadline - now));
                 }
-                None => thread::park(),
+                None => crate::race::park(thread::park),
             }
         }
     }
@@ -321,7 +354,7 @@ impl Patience {
         }
         #[cfg(not(loom))]
         {
-            if self.step < SPIN_STEPS && spinning_can_help() {
+            if self.step < SPIN_STEPS && spinning_can_help() && !crate::race::exploring() {
                 for _ in 0..1u32 << self.step {
                     std::hint::spin_loop();
                 }
@@ -345,6 +378,10 @@ impl Patience {
         {
             if self.spin() {
                 return true;
+            }
+            if crate::race::exploring() {
+                // The peer runs only once this thread parks.
+                return false;
             }
             let now = Instant::now();
             if now >= *self.yield_until.get_or_insert(now + YIELD_BUDGET) {

@@ -2,7 +2,7 @@
 //!
 //! Every channel is one heap block, [`Counted`], holding the flavor's core
 //! and what all handles share: how many senders and receivers are alive and
-//! the close clock. Handles point at it with a [`ChanRef`], a plain pointer
+//! racecheck's view of the channel as a whole. Handles point at it with a [`ChanRef`], a plain pointer
 //! with no reference count of its own: the two handle counts are the
 //! reference count.
 //!
@@ -22,7 +22,7 @@
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use racecheck::annotate::SyncClock;
+use crate::race::ChanRace;
 
 /// A channel's allocation: its core plus what its handles share.
 pub(crate) struct Counted<C> {
@@ -31,9 +31,9 @@ pub(crate) struct Counted<C> {
     /// Set by the first side (all senders, or all receivers) to be gone; the
     /// second side to go frees the allocation.
     one_side_gone: AtomicBool,
-    /// racecheck: `close` releases into it, a receive that fails because the
-    /// channel is closed acquires it (Go's `racerelease(c)` in `closechan`).
-    pub(crate) closeclock: SyncClock,
+    /// racecheck's view of the channel as a whole (close, sends, the drops
+    /// of senders).
+    pub(crate) race: ChanRace,
     pub(crate) chan: C,
 }
 
@@ -82,7 +82,7 @@ impl<C> ChanRef<C> {
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
             one_side_gone: AtomicBool::new(false),
-            closeclock: SyncClock::new(),
+            race: ChanRace::new(),
             chan,
         });
         ChanRef { ptr: NonNull::from(Box::leak(counted)) }

@@ -71,13 +71,13 @@ pub struct ReadyTimeoutError;
 
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError { .. }")
+        fmt::Debug::fmt("SendError(..)", f)
     }
 }
 
 impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending on a disconnected channel")
+        f.pad("sending on a disconnected channel")
     }
 }
 
@@ -93,8 +93,8 @@ impl<T> SendError<T> {
 impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Disconnected(_) => f.write_str("Disconnected(..)"),
+            TrySendError::Full(_) => fmt::Debug::fmt("Full(..)", f),
+            TrySendError::Disconnected(_) => fmt::Debug::fmt("Disconnected(..)", f),
         }
     }
 }
@@ -102,8 +102,8 @@ impl<T> fmt::Debug for TrySendError<T> {
 impl<T> fmt::Display for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrySendError::Full(_) => f.write_str("sending on a full channel"),
-            TrySendError::Disconnected(_) => f.write_str("sending on a disconnected channel"),
+            TrySendError::Full(_) => f.pad("sending on a full channel"),
+            TrySendError::Disconnected(_) => f.pad("sending on a disconnected channel"),
         }
     }
 }
@@ -137,15 +137,15 @@ impl<T> TrySendError<T> {
 
 impl<T> fmt::Debug for SendTimeoutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendTimeoutError(..)")
+        fmt::Debug::fmt("SendTimeoutError(..)", f)
     }
 }
 
 impl<T> fmt::Display for SendTimeoutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SendTimeoutError::Timeout(_) => f.write_str("timed out waiting on send operation"),
-            SendTimeoutError::Disconnected(_) => f.write_str("sending on a disconnected channel"),
+            SendTimeoutError::Timeout(_) => f.pad("timed out waiting on send operation"),
+            SendTimeoutError::Disconnected(_) => f.pad("sending on a disconnected channel"),
         }
     }
 }
@@ -179,7 +179,7 @@ impl<T> SendTimeoutError<T> {
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("receiving on an empty and disconnected channel")
+        f.pad("receiving on an empty and disconnected channel")
     }
 }
 
@@ -188,8 +188,8 @@ impl error::Error for RecvError {}
 impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryRecvError::Empty => f.write_str("receiving on an empty channel"),
-            TryRecvError::Disconnected => f.write_str("receiving on an empty and disconnected channel"),
+            TryRecvError::Empty => f.pad("receiving on an empty channel"),
+            TryRecvError::Disconnected => f.pad("receiving on an empty and disconnected channel"),
         }
     }
 }
@@ -217,8 +217,8 @@ impl TryRecvError {
 impl fmt::Display for RecvTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecvTimeoutError::Timeout => f.write_str("timed out waiting on receive operation"),
-            RecvTimeoutError::Disconnected => f.write_str("channel is empty and disconnected"),
+            RecvTimeoutError::Timeout => f.pad("timed out waiting on receive operation"),
+            RecvTimeoutError::Disconnected => f.pad("channel is empty and disconnected"),
         }
     }
 }
@@ -245,7 +245,7 @@ impl RecvTimeoutError {
 
 impl fmt::Display for TrySelectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("all operations in select would block")
+        f.pad("all operations in select would block")
     }
 }
 
@@ -253,7 +253,7 @@ impl error::Error for TrySelectError {}
 
 impl fmt::Display for SelectTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timed out waiting on select")
+        f.pad("timed out waiting on select")
     }
 }
 
@@ -261,7 +261,7 @@ impl error::Error for SelectTimeoutError {}
 
 impl fmt::Display for TryReadyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("all operations in select would block")
+        f.pad("all operations in select would block")
     }
 }
 
@@ -269,7 +269,7 @@ impl error::Error for TryReadyError {}
 
 impl fmt::Display for ReadyTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timed out waiting on ready")
+        f.pad("timed out waiting on ready")
     }
 }
 

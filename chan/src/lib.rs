@@ -56,5 +56,7 @@ pub use crate::err::{
     ReadyTimeoutError, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryReadyError,
     TryRecvError, TrySelectError, TrySendError,
 };
+#[doc(hidden)]
+pub use crate::select::__MacroSelect;
 pub use crate::select::{Select, SelectedOperation};
 pub use crate::timers::{after, at, never, tick};

@@ -74,13 +74,16 @@ pub fn tick(duration: Duration) -> Receiver<Instant> {
 /// A receiver that never gets a message and is never closed. In a select
 /// it switches a case off, as a nil channel does in Go.
 ///
+/// It allocates nothing, so it can initialize a `const` or `static`, and
+/// every `never` receiver is the same channel:
+/// [`same_channel`](Receiver::same_channel) is true between any two.
+///
 /// ```
 /// use std::time::Duration;
 ///
 /// let r = chan::never::<i32>();
 /// assert!(r.recv_timeout(Duration::from_millis(1)).is_err());
 /// ```
-pub fn never<T>() -> Receiver<T> {
-    let (_s, r) = from_core(never::Channel::new(), Flavor::Never);
-    r
+pub const fn never<T>() -> Receiver<T> {
+    Receiver { flavor: Flavor::Never(never::Channel::new()) }
 }

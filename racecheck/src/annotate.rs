@@ -2,7 +2,7 @@
 //! ThreadSanitizer's `AnnotateHappensBefore`/`AnnotateHappensAfter` and its
 //! memory-access annotations.
 //!
-//! Two ways in:
+//! Three ways in:
 //!
 //! - [`SyncClock`], an object to embed in your own synchronization
 //!   primitive (a channel slot, a hand-off cell, a work queue): `release`
@@ -10,6 +10,8 @@
 //!   the publication. This is the cheap form: the clock hangs off the
 //!   object itself (one pointer, allocated at first use), and
 //!   every call is one relaxed load when detection is off.
+//! - [`Variable`], the same for a variable: `read` and `write` where your
+//!   code reads and writes something racecheck cannot see.
 //! - The address-keyed functions [`release`], [`acquire`], [`read`] and
 //!   [`write()`], for code that cannot carry a field: their state lives in a
 //!   global concurrent map keyed by address and is never freed, so use them
@@ -22,7 +24,7 @@ use dashmap::DashMap;
 
 use crate::clock::VClock;
 use crate::config::enabled;
-use crate::lazy_clock::LazyClock;
+use crate::lazy_clock::{LazyBox, LazyClock, SyncCell};
 use crate::report::AccessKind;
 use crate::runtime::{self, with_current};
 use crate::shadow::Shadow;
@@ -104,6 +106,60 @@ impl SyncClock {
         }
     }
 
+    /// Publishes the current thread's past in place of what earlier
+    /// releases published, and takes that in: Go's `racereleaseacquire`
+    /// (ThreadSanitizer's release-store-acquire), which Go's channels use on
+    /// each buffer slot. Pass a baton through the object: the next thread to
+    /// call it is ordered after this call, and this call after the previous
+    /// one, but a thread two calls later is not ordered after this one
+    /// unless the thread in between was.
+    ///
+    /// ```
+    /// use racecheck::annotate::SyncClock;
+    ///
+    /// // One slot of a bounded queue: the sender that fills it and the
+    /// // receiver that empties it each pass the baton on.
+    /// let slot = SyncClock::new();
+    /// slot.release_acquire(); // a send fills the slot
+    /// slot.release_acquire(); // the receive that empties it
+    /// ```
+    #[inline]
+    pub fn release_acquire(&self) {
+        if enabled() {
+            self.release_acquire_slow();
+        }
+    }
+
+    /// Go's `racereleaseacquireg`: [`release_acquire`](Self::release_acquire)
+    /// done by the calling thread on behalf of a parked one. `published`
+    /// holds what the parked thread released just before it went to sleep
+    /// (its past); that past replaces what `self` held, and what `self`
+    /// held is merged into `deliver`, for the parked thread to
+    /// [`acquire`](Self::acquire) when it wakes. The calling thread's own
+    /// clock is neither published nor changed.
+    ///
+    /// Each step holds one object's lock at a time. Two threads acting for
+    /// the same parked thread at once (peers racing to complete one of its
+    /// select cases) each merge into `deliver`: the parked thread may then
+    /// take in more than the winner's share, which can hide a race but
+    /// never invent one.
+    ///
+    /// ```
+    /// use racecheck::annotate::SyncClock;
+    ///
+    /// let (slot, published, deliver) = (SyncClock::new(), SyncClock::new(), SyncClock::new());
+    /// published.release(); // the waiter, before it parks
+    /// slot.release_acquire(); // a peer, for itself
+    /// slot.release_acquire_for(&published, &deliver); // ... and for the waiter
+    /// deliver.acquire(); // the waiter, woken
+    /// ```
+    #[inline]
+    pub fn release_acquire_for(&self, published: &SyncClock, deliver: &SyncClock) {
+        if enabled() {
+            self.release_acquire_for_slow(published, deliver);
+        }
+    }
+
     /// Forgets everything published (for a primitive that is reset).
     #[inline]
     pub fn reset(&self) {
@@ -132,9 +188,127 @@ impl SyncClock {
         runtime::acquire(self.clock.get());
     }
 
+    #[cold]
+    #[inline(never)]
+    fn release_acquire_slow(&self) {
+        runtime::release_acquire(self.clock.get());
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_acquire_for_slow(&self, published: &SyncClock, deliver: &SyncClock) {
+        // One lock at a time, so that no two calls can deadlock whatever
+        // objects they name.
+        let past = lock_clock(published.clock.get()).clone();
+        let held = std::mem::replace(&mut *lock_clock(self.clock.get()), past);
+        lock_clock(deliver.clock.get()).join(&held);
+    }
+
     /// The raw clock, for the crate's own wrappers.
     pub(crate) fn raw(&self) -> &Mutex<VClock> {
         self.clock.get()
+    }
+
+    /// The clock with its lock-order bookkeeping, for the crate's locks.
+    pub(crate) fn cell(&self) -> &SyncCell {
+        self.clock.cell()
+    }
+}
+
+fn lock_clock(clock: &Mutex<VClock>) -> std::sync::MutexGuard<'_, VClock> {
+    clock.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A variable that your code reads and writes by means racecheck does not
+/// see, checked like a [`RaceCell`](crate::cell::RaceCell) without holding
+/// the value: call [`read`](Self::read) and [`write`](Self::write) where
+/// your code reads and writes it, and every pair of calls not ordered by
+/// happens-before, at least one of them a write, is reported as a race.
+///
+/// This is Go's `racereadpc`/`racewritepc` on an object's own address: the
+/// `chan` channels embed one and treat `close` as a write of the channel
+/// and every send as a read of it, so a send not ordered with the close is
+/// reported, as Go does.
+///
+/// With detection off each call is one relaxed load of a global flag, and
+/// the object is one null pointer; the state is allocated at first use and
+/// freed with the object.
+///
+/// ```
+/// use racecheck::annotate::Variable;
+///
+/// struct Gate {
+///     closed: std::sync::atomic::AtomicBool,
+///     // The detector's view of `closed` as a plain variable.
+///     checked: Variable,
+/// }
+/// let gate = Gate { closed: Default::default(), checked: Variable::new() };
+/// gate.checked.read(); // a use that must not race with the close
+/// gate.checked.write(); // the close
+/// gate.closed.store(true, std::sync::atomic::Ordering::Release);
+/// ```
+#[derive(Default)]
+pub struct Variable {
+    shadow: LazyBox<Mutex<Shadow>>,
+}
+
+impl Variable {
+    /// A variable nothing has accessed yet.
+    pub const fn new() -> Variable {
+        Variable { shadow: LazyBox::new() }
+    }
+
+    /// Checks a read of the variable by the current thread, at the
+    /// caller's place.
+    #[inline]
+    #[track_caller]
+    pub fn read(&self) {
+        if enabled() {
+            self.access(AccessKind::Read, Location::caller());
+        }
+    }
+
+    /// Checks a write of the variable by the current thread, at the
+    /// caller's place.
+    #[inline]
+    #[track_caller]
+    pub fn write(&self) {
+        if enabled() {
+            self.access(AccessKind::Write, Location::caller());
+        }
+    }
+
+    /// As [`read`](Self::read), with the place given.
+    #[inline]
+    pub fn read_at(&self, place: &'static Location<'static>) {
+        if enabled() {
+            self.access(AccessKind::Read, place);
+        }
+    }
+
+    /// As [`write`](Self::write), with the place given.
+    #[inline]
+    pub fn write_at(&self, place: &'static Location<'static>) {
+        if enabled() {
+            self.access(AccessKind::Write, place);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn access(&self, kind: AccessKind, place: &'static Location<'static>) {
+        let addr = self as *const Variable as usize;
+        let mut shadow = self.shadow.get().lock().unwrap_or_else(PoisonError::into_inner);
+        with_current(|t| match kind {
+            AccessKind::Read => shadow.read(t, addr, place),
+            _ => shadow.write(t, addr, kind, place),
+        });
+    }
+}
+
+impl std::fmt::Debug for Variable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Variable").finish_non_exhaustive()
     }
 }
 
@@ -217,6 +391,7 @@ fn acquire_at(addr: usize) {
 #[cold]
 #[inline(never)]
 fn access_at(addr: usize, len: usize, kind: AccessKind, location: &'static Location<'static>) {
+    crate::explore::point();
     let first = addr / GRANULE;
     let last = (addr + len.max(1) - 1) / GRANULE;
     with_current(|t| {

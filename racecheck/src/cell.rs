@@ -78,20 +78,39 @@ impl<T> RaceCell<T> {
     /// Runs `f` on a shared reference to the value (a read access).
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if enabled() {
-            check_read(&mut guard.shadow, self.addr(), Location::caller());
+            return self.with_checked(f, Location::caller());
         }
-        f(&guard.value)
+        f(&self.inner.lock().unwrap_or_else(PoisonError::into_inner).value)
     }
 
     /// Runs `f` on an exclusive reference to the value (a write access).
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if enabled() {
-            check_write(&mut guard.shadow, self.addr(), AccessKind::Write, Location::caller());
+            return self.with_mut_checked(f, Location::caller());
         }
+        f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner).value)
+    }
+
+    /// `with` with detection on: a scheduling point (before the cell's
+    /// lock: the thread may wait there for its turn), then the check.
+    #[cold]
+    #[inline(never)]
+    fn with_checked<R>(&self, f: impl FnOnce(&T) -> R, location: &'static Location<'static>) -> R {
+        crate::explore::point();
+        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        check_read(&mut guard.shadow, self.addr(), location);
+        f(&guard.value)
+    }
+
+    /// `with_mut` with detection on.
+    #[cold]
+    #[inline(never)]
+    fn with_mut_checked<R>(&self, f: impl FnOnce(&mut T) -> R, location: &'static Location<'static>) -> R {
+        crate::explore::point();
+        let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        check_write(&mut guard.shadow, self.addr(), AccessKind::Write, location);
         f(&mut guard.value)
     }
 
@@ -226,6 +245,7 @@ impl<T: ?Sized> UnsafeCell<T> {
     #[cold]
     #[inline(never)]
     fn check(&self, kind: AccessKind, location: &'static Location<'static>) {
+        crate::explore::point();
         let mut shadow = self.shadow.lock().unwrap_or_else(PoisonError::into_inner);
         let addr = self.addr();
         with_current(|t| match kind {

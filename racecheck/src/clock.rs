@@ -65,6 +65,23 @@ impl VClock {
         }
     }
 
+    /// ThreadSanitizer's release-store-acquire, with `self` a thread's clock
+    /// and `sync` a sync object's: afterwards `sync` holds what `self` held
+    /// (the thread's past replaces the object's), and `self` has also heard
+    /// of everything `sync` held before.
+    pub(crate) fn release_store_acquire(&mut self, sync: &mut VClock) {
+        let n = self.moments.len().max(sync.moments.len());
+        self.moments.resize(n, 0);
+        sync.moments.resize(n, 0);
+        for (mine, theirs) in self.moments.iter_mut().zip(sync.moments.iter_mut()) {
+            let old = *theirs;
+            *theirs = *mine;
+            if old > *mine {
+                *mine = old;
+            }
+        }
+    }
+
     /// Replaces `self` with a copy of `other`, reusing the allocation.
     pub(crate) fn assign(&mut self, other: &VClock) {
         self.moments.clone_from(&other.moments);
@@ -122,5 +139,20 @@ mod tests {
         assert_eq!(b, a);
         b.clear();
         assert_eq!(b.get(2), 0);
+    }
+
+    #[test]
+    fn release_store_acquire_swaps_in_the_past_and_keeps_the_max() {
+        let mut thread = VClock::new();
+        thread.set(0, 5);
+        let mut sync = VClock::new();
+        sync.set(0, 2);
+        sync.set(1, 7);
+        let before = thread.clone();
+        thread.release_store_acquire(&mut sync);
+        // The object now holds exactly the thread's old clock ...
+        assert!(sync.le(&before) && before.le(&sync));
+        // ... and the thread has heard of the object's old content.
+        assert_eq!((thread.get(0), thread.get(1)), (5, 7));
     }
 }

@@ -4,6 +4,11 @@
 //! environment; afterwards `enabled()` is a single relaxed load of a global
 //! byte. Every hook in the crate tests it first and only calls into the
 //! (cold, out-of-line) detector when it says yes.
+//!
+//! [`explore`](crate::explore()) turns detection on for its own threads in
+//! a process started without `RACECHECK`: the byte then says *scoped*, and
+//! `enabled()` answers from a thread-local for each thread (still one load
+//! and a branch on the path of a process that never explores).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
@@ -11,15 +16,19 @@ use std::sync::OnceLock;
 const UNDECIDED: u8 = 0;
 const OFF: u8 = 1;
 const ON: u8 = 2;
+/// Off, except on the threads of a running exploration.
+const SCOPED: u8 = 3;
 
 static STATE: AtomicU8 = AtomicU8::new(UNDECIDED);
 
 /// Whether the race detector is on in this process.
 ///
 /// It is on when the process was started with the environment variable
-/// `RACECHECK` set to `1` or `true`, and off otherwise; the answer never
-/// changes while the process runs. When it is off every racecheck type
-/// behaves like its std counterpart and costs about as much.
+/// `RACECHECK` set to `1` or `true`, and off otherwise. The one exception is
+/// [`explore`](crate::explore()): it turns detection on for the threads that
+/// run its closure (and the threads they spawn), whatever the environment
+/// says, and for those only. When it is off every racecheck type behaves
+/// like its std counterpart and costs about as much.
 ///
 /// ```
 /// // Under `RACECHECK=1 cargo test` this prints `true`.
@@ -30,7 +39,33 @@ pub fn enabled() -> bool {
     match STATE.load(Ordering::Relaxed) {
         ON => true,
         OFF => false,
+        _ => undecided_or_scoped(),
+    }
+}
+
+/// The two answers that are not a plain load: the first call of the
+/// process, and a process in which an exploration runs.
+#[cold]
+#[inline(never)]
+fn undecided_or_scoped() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        SCOPED => crate::explore::in_exploration(),
         _ => decide(),
+    }
+}
+
+/// Turns detection on for the threads of explorations, in a process where
+/// the environment left it off; makes sure the summary and exit status come
+/// at exit. Returns once `enabled()` answers true on exploring threads.
+pub(crate) fn enable_for_exploration() {
+    if decide() {
+        return;
+    }
+    if STATE.compare_exchange(OFF, SCOPED, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        let _ = options();
+        crate::suppress::load();
+        crate::std_threads::keep_interposition();
+        crate::report::install_exit_hook();
     }
 }
 
@@ -40,12 +75,19 @@ pub fn enabled() -> bool {
 #[cold]
 #[inline(never)]
 fn decide() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        ON => return true,
+        OFF | SCOPED => return false,
+        _ => {}
+    }
     let on = matches!(std::env::var("RACECHECK").as_deref(), Ok("1") | Ok("true") | Ok("TRUE") | Ok("True"));
     let value = if on { ON } else { OFF };
     if STATE.compare_exchange(UNDECIDED, value, Ordering::Relaxed, Ordering::Relaxed).is_ok() && on {
         // Parse the options now so that a bad one is named at start-up,
         // and make sure the summary is printed at exit.
         let _ = options();
+        crate::suppress::load();
+        crate::std_threads::keep_interposition();
         crate::report::install_exit_hook();
     }
     on
@@ -63,11 +105,26 @@ pub(crate) struct Options {
     pub(crate) log_path: Option<String>,
     /// Stripped from the front of every file name printed.
     pub(crate) strip_path_prefix: String,
+    // Reports beyond Go's.
+    /// Report cycles in the lock order (TSan's `detect_deadlocks`).
+    pub(crate) report_lock_order: bool,
+    /// A file of TSan-style suppressions.
+    pub(crate) suppressions: Option<String>,
+    /// `seed=S`: every `explore` call runs the one schedule `S`.
+    pub(crate) seed: Option<u64>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { exitcode: 66, halt_on_error: false, log_path: None, strip_path_prefix: String::new() }
+        Options {
+            exitcode: 66,
+            halt_on_error: false,
+            log_path: None,
+            strip_path_prefix: String::new(),
+            report_lock_order: true,
+            suppressions: None,
+            seed: None,
+        }
     }
 }
 
@@ -125,6 +182,24 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
                 options.strip_path_prefix = value.to_owned();
                 None
             }
+            "report_lock_order" => match flag(value) {
+                Some(on) => {
+                    options.report_lock_order = on;
+                    None
+                }
+                None => Some("report_lock_order wants 0 or 1"),
+            },
+            "suppressions" => {
+                options.suppressions = (!value.is_empty()).then(|| value.to_owned());
+                None
+            }
+            "seed" => match parse_seed(value) {
+                Some(seed) => {
+                    options.seed = Some(seed);
+                    None
+                }
+                None => Some("seed wants an unsigned 64-bit integer (decimal, or hex after 0x)"),
+            },
             _ => Some("unknown option"),
         };
         if let Some(problem) = problem {
@@ -132,6 +207,23 @@ pub(crate) fn parse_options(text: &str) -> (Options, Vec<String>) {
         }
     }
     (options, warnings)
+}
+
+/// A boolean option's value.
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A schedule seed as reports print it (decimal), or in hex after `0x`.
+fn parse_seed(value: &str) -> Option<u64> {
+    match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => value.parse().ok(),
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +246,13 @@ mod tests {
         assert!(o.halt_on_error);
         assert_eq!(o.log_path.as_deref(), Some("/tmp/x"));
         assert_eq!(o.strip_path_prefix, "/src/");
+        assert!(o.report_lock_order);
+        assert_eq!(o.suppressions, None);
+        assert_eq!(parse_options("suppressions=/etc/supp.txt").0.suppressions.as_deref(), Some("/etc/supp.txt"));
+        let (o, w) = parse_options("report_lock_order=0 report_lock_order=maybe");
+        assert!(!o.report_lock_order);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("`report_lock_order=maybe`"), "{w:?}");
     }
 
     #[test]
@@ -166,5 +265,15 @@ mod tests {
         assert!(w[1].contains("`colour=red`"));
         assert!(w[2].contains("`halt_on_error=2`"));
         assert!(w[3].contains("`lonely`"));
+    }
+
+    #[test]
+    fn seed_in_decimal_or_hex() {
+        assert_eq!(parse_options("seed=1234").0.seed, Some(1234));
+        assert_eq!(parse_options("seed=0xff").0.seed, Some(255));
+        let (o, w) = parse_options("seed=-1 seed=0xzz");
+        assert_eq!(o.seed, None);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("`seed=-1`") && w[0].contains("seed wants"));
     }
 }

@@ -1,4 +1,7 @@
 //! Go's `fatal error: all goroutines are asleep - deadlock!`, for threads.
+//! (Potential deadlocks, cycles in the lock order that this run did not
+//! hit, are reported separately, as ThreadSanitizer's lock-order
+//! inversions: see the crate documentation.)
 //!
 //! Blocking operations that racecheck hears about (the `chan` channels'
 //! parks, the joins of [`thread`](crate::thread), and the waits of
@@ -138,7 +141,9 @@ fn set_parked(parked: Option<(&'static str, &'static Location<'static>)>) {
     if parked.is_some() {
         static WATCHDOG: Once = Once::new();
         WATCHDOG.call_once(|| {
-            let _ = std::thread::Builder::new().name("racecheck-deadlock".into()).spawn(watch);
+            let _ = crate::std_threads::bypass(|| {
+                std::thread::Builder::new().name("racecheck-deadlock".into()).spawn(watch)
+            });
         });
     }
 }

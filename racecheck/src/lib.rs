@@ -12,7 +12,20 @@
 //!   access is checked, and loom's checked [`UnsafeCell`](cell::UnsafeCell);
 //! - [`annotate`]: hooks for synchronization racecheck cannot see;
 //! - [`deadlock`]: Go's "all threads are asleep" report, for threads
-//!   parked in channels and joins.
+//!   parked in channels and joins;
+//! - [`explore()`]: runs a closure under many seeded schedules (PCT) to find
+//!   races that one run's schedule hides; [`schedule`] has the hooks that
+//!   let other crates' primitives take part.
+//!
+//! Beyond Go's detector, racecheck reports *potential* deadlocks: a cycle in
+//! the order in which threads take its `Mutex` and `RwLock`
+//! (`WARNING: POTENTIAL DEADLOCK (lock-order inversion)`, as
+//! ThreadSanitizer), even when the run did not deadlock; it reads
+//! ThreadSanitizer's suppression files (`RACECHECK_OPTIONS=
+//! suppressions=FILE`); and on Linux it sees the spawn and join of std's
+//! own threads without code changes (cargo feature `std-threads`, on by
+//! default), saying in the report when a race involves a thread whose
+//! std synchronization it cannot see. [`reports`] counts each kind.
 //!
 //! Detection is on when the process starts with `RACECHECK=1` (or `true`)
 //! and off otherwise; off, each wrapper costs about what its std
@@ -49,14 +62,20 @@ pub mod cell;
 mod clock;
 mod config;
 pub mod deadlock;
+mod explore;
 mod lazy_clock;
+mod lock_order;
 mod report;
 mod runtime;
+pub mod schedule;
 mod shadow;
+mod std_threads;
+mod suppress;
 pub mod sync;
 pub mod thread;
 
 pub use config::enabled;
+pub use explore::explore;
 
 /// Numbers about the detector's own state, for racecheck's tests; not part
 /// of the stable API.
@@ -67,4 +86,4 @@ pub mod __diagnostics {
         crate::runtime::slots_allocated()
     }
 }
-pub use report::race_count;
+pub use report::{race_count, reports, Reports};

@@ -52,6 +52,13 @@ pub(crate) struct ThreadInfo {
     /// Where `racecheck::thread` spawned it; `None` for threads that were
     /// not spawned through it.
     pub(crate) created_at: Option<&'static Location<'static>>,
+    /// Started by `std::thread` (or any `pthread_create` but racecheck's),
+    /// seen through the interposition of `std_threads.rs`: its spawn and
+    /// join are edges, and `creation_stack` says where it was spawned.
+    pub(crate) std_spawned: bool,
+    /// Whether a test harness started it (decided by a report, from the
+    /// creation stack).
+    pub(crate) spawned_by_harness: std::sync::OnceLock<bool>,
     /// The spawning thread's stack at the spawn, resolved only if a report
     /// needs it; dropped once the thread is long finished.
     pub(crate) creation_stack: Mutex<Option<backtrace::Backtrace>>,
@@ -76,6 +83,8 @@ impl ThreadInfo {
             tid,
             name,
             created_at,
+            std_spawned: false,
+            spawned_by_harness: std::sync::OnceLock::new(),
             creation_stack: Mutex::new(creation_stack),
             finished: AtomicBool::new(false),
             park_clock: Mutex::new(VClock::new()),
@@ -214,8 +223,16 @@ impl Drop for Holder {
     }
 }
 
+/// What a std thread started through the interposition of `std_threads.rs`
+/// brings from its parent, until its first hook makes its state.
+struct Pending {
+    inherited: VClock,
+    creation_stack: backtrace::Backtrace,
+}
+
 thread_local! {
     static CURRENT: Holder = const { Holder(RefCell::new(None)) };
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` on this thread's detector state, creating it on first use.
@@ -225,15 +242,84 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R
     CURRENT
         .try_with(|holder| {
             let mut slot = holder.0.try_borrow_mut().ok()?;
-            let state = slot.get_or_insert_with(|| {
-                let std_thread = std::thread::current();
-                let info = ThreadInfo::new(std_thread.name().map(str::to_owned), None, None);
-                start_thread(info, VClock::new())
-            });
+            let state = slot.get_or_insert_with(start_found_thread);
             Some(f(state))
         })
         .ok()
         .flatten()
+}
+
+/// The state of a thread racecheck did not spawn, at its first hook: with
+/// the fork edge a std spawn brought, if any.
+fn start_found_thread() -> ThreadState {
+    let std_thread = std::thread::current();
+    let name = std_thread.name().map(str::to_owned);
+    match PENDING.try_with(|p| p.borrow_mut().take()).ok().flatten() {
+        Some(Pending { inherited, creation_stack }) => {
+            let mut info = ThreadInfo::new(name, None, Some(creation_stack));
+            if let Some(info) = Arc::get_mut(&mut info) {
+                info.std_spawned = true;
+            }
+            start_thread(info, inherited)
+        }
+        None => start_thread(ThreadInfo::new(name, None, None), VClock::new()),
+    }
+}
+
+/// A std thread is starting (before its start routine, which sets up
+/// std's view of it): it has the parent's clock at the spawn,
+/// `inherited`, and the parent's stack there. Its state is made at its
+/// first hook.
+#[cfg_attr(
+    not(all(feature = "std-threads", target_os = "linux", target_env = "gnu", not(target_feature = "crt-static"))),
+    allow(dead_code)
+)]
+pub(crate) fn begin_std_thread(inherited: VClock, creation_stack: backtrace::Backtrace) {
+    let _ = PENDING.try_with(|p| *p.borrow_mut() = Some(Pending { inherited, creation_stack }));
+}
+
+/// A std thread's start routine ended: its final clock goes into
+/// `final_clock` for the join (what it inherited, if it never touched
+/// racecheck), and its slot is freed.
+#[cfg_attr(
+    not(all(feature = "std-threads", target_os = "linux", target_env = "gnu", not(target_feature = "crt-static"))),
+    allow(dead_code)
+)]
+pub(crate) fn finish_std_thread(final_clock: &Mutex<VClock>) {
+    let pending = PENDING.try_with(|p| p.borrow_mut().take()).ok().flatten();
+    if let Some(pending) = pending {
+        *final_clock.lock().unwrap_or_else(PoisonError::into_inner) = pending.inherited;
+        return;
+    }
+    finish_spawned(final_clock);
+}
+
+/// The fork edge of a std spawn: a snapshot of the current thread's clock,
+/// as [`fork_clock`], without making a state for a thread that has none
+/// (it then passes on what it inherited, if anything).
+#[cfg_attr(
+    not(all(feature = "std-threads", target_os = "linux", target_env = "gnu", not(target_feature = "crt-static"))),
+    allow(dead_code)
+)]
+pub(crate) fn fork_clock_if_started() -> VClock {
+    let started = CURRENT.try_with(|holder| holder.0.try_borrow().map(|s| s.is_some()).unwrap_or(false));
+    if started.unwrap_or(false) {
+        return fork_clock();
+    }
+    PENDING.try_with(|p| p.borrow().as_ref().map(|p| p.inherited.clone())).ok().flatten().unwrap_or_default()
+}
+
+/// A join edge from a clock that may be empty: acquires it unless there is
+/// nothing to take in, so that a thread that never touched racecheck does
+/// not get a state for it.
+#[cfg_attr(
+    not(all(feature = "std-threads", target_os = "linux", target_env = "gnu", not(target_feature = "crt-static"))),
+    allow(dead_code)
+)]
+pub(crate) fn acquire_if_known(sync: &Mutex<VClock>) {
+    if *sync.lock().unwrap_or_else(PoisonError::into_inner) != VClock::new() {
+        acquire(sync);
+    }
 }
 
 /// Starts the detector state of a thread spawned through
@@ -285,6 +371,17 @@ pub(crate) fn release_merge(sync: &Mutex<VClock>) {
     with_current(|t| {
         let mut sync = sync.lock().unwrap_or_else(PoisonError::into_inner);
         t.release_merge_into(&mut sync);
+    });
+}
+
+/// Go's `racereleaseacquire` on `sync`: the object takes the current
+/// thread's past in place of what it held, and the thread takes in what it
+/// held; then a fresh moment.
+pub(crate) fn release_acquire(sync: &Mutex<VClock>) {
+    with_current(|t| {
+        let mut sync = sync.lock().unwrap_or_else(PoisonError::into_inner);
+        t.clock.release_store_acquire(&mut sync);
+        t.clock.tick(t.slot);
     });
 }
 

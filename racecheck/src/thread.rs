@@ -7,6 +7,15 @@
 //! Every thread spawned here records its name and its creation site
 //! (through `#[track_caller]`) for reports. The API mirrors `std::thread`:
 //! replacing `std::thread` with `racecheck::thread` is a one-line change.
+//! On Linux racecheck also sees the spawn and join of threads started with
+//! `std::thread` itself, but not the implicit join at the end of
+//! `std::thread::scope`, which [`scope`] here does see.
+//!
+//! Under [`explore`](crate::explore()) spawns, joins, parks, unparks,
+//! sleeps and yields are scheduling points; a spawned thread joins its
+//! parent's run, a join or the end of a scope waits in the scheduler until
+//! the threads it waits for have finished, and `yield_now` lets every
+//! other runnable thread of the run go first.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,7 +25,7 @@ use std::panic::Location;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-pub use std::thread::{available_parallelism, panicking, sleep, yield_now, AccessError, LocalKey, Result, ThreadId};
+pub use std::thread::{available_parallelism, panicking, AccessError, LocalKey, Result, ThreadId};
 
 use crate::clock::VClock;
 use crate::config::enabled;
@@ -49,6 +58,8 @@ impl Thread {
             if let Some(info) = &self.info {
                 runtime::release_merge(&info.park_clock);
             }
+            crate::explore::point();
+            crate::explore::unparking(&self.inner);
         }
         self.inner.unpark();
     }
@@ -74,14 +85,44 @@ pub fn current() -> Thread {
 /// Blocks until this thread is unparked (or spuriously). Acquires what every
 /// `unpark` of this thread so far released.
 pub fn park() {
-    std::thread::park();
+    if enabled() {
+        crate::explore::park_wait(std::thread::park);
+    } else {
+        std::thread::park();
+    }
     after_park();
 }
 
 /// As [`park`], giving up after `dur`.
 pub fn park_timeout(dur: Duration) {
-    std::thread::park_timeout(dur);
+    if enabled() {
+        crate::explore::park_wait(|| std::thread::park_timeout(dur));
+    } else {
+        std::thread::park_timeout(dur);
+    }
     after_park();
+}
+
+/// Puts the current thread to sleep for at least `dur`, as
+/// `std::thread::sleep`. Under [`explore`](crate::explore()) the other
+/// threads of the run go on meanwhile. A sleep orders nothing.
+pub fn sleep(dur: Duration) {
+    if enabled() {
+        crate::explore::os_wait(|| std::thread::sleep(dur));
+    } else {
+        std::thread::sleep(dur);
+    }
+}
+
+/// Offers the CPU to other threads, as `std::thread::yield_now`. Under
+/// [`explore`](crate::explore()) it is a scheduling point at which every
+/// other runnable thread of the run goes first, so a wait loop that yields
+/// lets the thread it waits for run.
+pub fn yield_now() {
+    if enabled() {
+        crate::explore::yield_point();
+    }
+    std::thread::yield_now();
 }
 
 fn after_park() {
@@ -109,6 +150,8 @@ impl Drop for FinishGuard {
             let mine = self.final_clock.lock().unwrap_or_else(PoisonError::into_inner);
             scope_clock.lock().unwrap_or_else(PoisonError::into_inner).join(&mine);
         }
+        // Last: the joiners the scheduler wakes now find the clocks ready.
+        crate::explore::finish();
     }
 }
 
@@ -117,36 +160,65 @@ struct Fork {
     info: Arc<ThreadInfo>,
     inherited: VClock,
     final_clock: FinalClock,
+    /// The thread's place in the spawner's exploration, if it explores.
+    child: Option<crate::explore::Child>,
 }
 
 impl Fork {
-    fn new(name: Option<String>, site: &'static Location<'static>) -> Fork {
+    /// `scope` is the key of the `thread::scope` the thread belongs to.
+    fn new(name: Option<String>, site: &'static Location<'static>, scope: Option<usize>) -> Fork {
         // Unwinding without resolving symbols costs microseconds; symbols
         // are looked up only if a report shows this thread.
         let stack = backtrace::Backtrace::new_unresolved();
+        // The spawn is a scheduling point; it comes before the fork edge.
+        crate::explore::point();
         let inherited = runtime::fork_clock();
-        Fork {
-            info: ThreadInfo::new(name, Some(site), Some(stack)),
-            inherited,
-            final_clock: Arc::new(Mutex::new(VClock::new())),
-        }
+        let final_clock = Arc::new(Mutex::new(VClock::new()));
+        let info = ThreadInfo::new(name, Some(site), Some(stack));
+        let child = crate::explore::spawning(info.tid, scope, &final_clock);
+        Fork { info, inherited, final_clock, child }
     }
 
-    /// Wraps the thread body so that it starts with the fork edge and ends
-    /// with the join edge.
-    fn wrap<F, T>(self, scope_clock: Option<FinalClock>, f: F) -> (impl FnOnce() -> T, FinalClock, Arc<ThreadInfo>)
+    /// Wraps the thread body so that it starts with the fork edge (and its
+    /// first turn, when exploring) and ends with the join edge. Also gives
+    /// back the exploration place, for [`spawn_failed`].
+    fn wrap<F, T>(
+        self,
+        scope_clock: Option<FinalClock>,
+        f: F,
+    ) -> (impl FnOnce() -> T, FinalClock, Arc<ThreadInfo>, Option<crate::explore::Child>)
     where
         F: FnOnce() -> T,
     {
-        let Fork { info, inherited, final_clock } = self;
+        let Fork { info, inherited, final_clock, child } = self;
         let body_info = info.clone();
         let body_clock = final_clock.clone();
+        let body_child = child.clone();
         let body = move || {
+            if let Some(child) = body_child {
+                crate::explore::begin(child);
+            }
             runtime::begin_spawned(body_info, inherited);
             let _finish = FinishGuard { final_clock: body_clock, scope_clock };
             f()
         };
-        (body, final_clock, info)
+        (body, final_clock, info, child)
+    }
+}
+
+/// Takes a thread that could not be spawned out of its exploration, and
+/// passes the error on.
+fn spawn_failed(child: Option<crate::explore::Child>, error: io::Error) -> io::Error {
+    if let Some(child) = child {
+        crate::explore::spawn_failed(child);
+    }
+    error
+}
+
+/// Waits, when exploring, until the scheduler has seen the thread finish.
+fn wait_for(thread: &Thread) {
+    if let Some(info) = &thread.info {
+        crate::explore::wait_join(info.tid);
     }
 }
 
@@ -196,8 +268,8 @@ impl Builder {
             let inner = self.inner.spawn(f)?;
             return Ok(JoinHandle::new(inner, None, None));
         }
-        let (body, final_clock, info) = Fork::new(self.name, Location::caller()).wrap(None, f);
-        let inner = self.inner.spawn(body)?;
+        let (body, final_clock, info, child) = Fork::new(self.name, Location::caller(), None).wrap(None, f);
+        let inner = crate::std_threads::bypass(|| self.inner.spawn(body)).map_err(|e| spawn_failed(child, e))?;
         Ok(JoinHandle::new(inner, Some(final_clock), Some(info)))
     }
 
@@ -217,8 +289,10 @@ impl Builder {
             return Ok(ScopedJoinHandle::new(inner, None, None));
         }
         let scope_clock = scope_clock(scope.key());
-        let (body, final_clock, info) = Fork::new(self.name, Location::caller()).wrap(scope_clock, f);
-        let inner = self.inner.spawn_scoped(&scope.inner, body)?;
+        let (body, final_clock, info, child) =
+            Fork::new(self.name, Location::caller(), Some(scope.key())).wrap(scope_clock, f);
+        let inner = crate::std_threads::bypass(|| self.inner.spawn_scoped(&scope.inner, body))
+            .map_err(|e| spawn_failed(child, e))?;
         Ok(ScopedJoinHandle::new(inner, Some(final_clock), Some(info)))
     }
 }
@@ -264,7 +338,10 @@ impl<T> JoinHandle<T> {
     /// before the caller's future.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || self.inner.join());
+        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || {
+            wait_for(&self.thread);
+            self.inner.join()
+        });
         join_edge(&self.final_clock);
         result
     }
@@ -375,6 +452,7 @@ where
         // in the scope: a wait the deadlock report should see.
         crate::deadlock::park("scope join", at);
         waiting.0 = true;
+        crate::explore::wait_scope(key);
         result
     });
     drop(waiting);
@@ -432,7 +510,10 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
     /// before the caller's future.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || self.inner.join());
+        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || {
+            wait_for(&self.thread);
+            self.inner.join()
+        });
         join_edge(&self.final_clock);
         result
     }

@@ -81,7 +81,7 @@ pub(crate) fn sleep_until(until: Instant) {
         if now >= until {
             return;
         }
-        std::thread::sleep(until - now);
+        crate::race::sleep(until - now);
     }
 }
 
@@ -90,7 +90,7 @@ pub(crate) fn sleep_until_deadline(deadline: Option<Instant>) {
     match deadline {
         Some(d) => sleep_until(d),
         None => loop {
-            std::thread::sleep(std::time::Duration::from_secs(1000));
+            crate::race::sleep(std::time::Duration::from_secs(1000));
         },
     }
 }

@@ -47,8 +47,8 @@ use std::mem::MaybeUninit;
 use std::ptr;
 use std::time::Instant;
 
+use crate::race::SyncClock;
 use crossbeam_utils::CachePadded;
-use racecheck::annotate::SyncClock;
 
 use crate::context::{Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -92,10 +92,35 @@ struct Block<T> {
 }
 
 impl<T> Block<T> {
-    // Once per block: out of line, so that the send and receive paths that
-    // may call it stay small.
+    /// A fresh block, built in place on the heap: a block of large messages
+    /// (31 times a 1 MiB message) built on the stack first would overflow
+    /// it. Once per block, and out of line, so that the send and receive
+    /// paths that may call it stay small.
+    #[cfg(not(loom))]
     #[cold]
     #[inline(never)]
+    fn new() -> Box<Block<T>> {
+        let layout = std::alloc::Layout::new::<Block<T>>();
+        // SAFETY: a `Block` holds at least one `AtomicUsize`, so the layout
+        // is not zero-sized.
+        let raw = unsafe { std::alloc::alloc_zeroed(layout) } as *mut Block<T>;
+        if raw.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: `raw` is a fresh allocation of `Block<T>`'s layout. All
+        // zeros is a valid `next` (null), `start` (0) and slot (an empty
+        // message cell, state 0: neither written nor read); `clocks` is
+        // the one field for which it is not, and it is written here before
+        // the box is made.
+        unsafe {
+            ptr::addr_of_mut!((*raw).clocks).write(race::slot_clocks(BLOCK_CAP));
+            Box::from_raw(raw)
+        }
+    }
+
+    /// Under loom the cells and atomics carry the model's state, which all
+    /// zeros is not; the models' messages are small.
+    #[cfg(loom)]
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
@@ -363,20 +388,31 @@ impl<T> Channel<T> {
     }
 
     /// Installs the channel's first block; `None` if another sender did.
+    ///
+    /// `head.block` is set first, and decides which installer wins; then
+    /// `tail.block`, by the winner or by any sender that finds it still
+    /// null. Senders claim slots only once `tail.block` is set, so a
+    /// receiver that sees a claim also sees `head.block`.
     #[cold]
     #[inline(never)]
     fn install_first_block(&self, spare: &mut Option<Box<Block<T>>>) -> Option<*mut Block<T>> {
         let mut first = spare.take().unwrap_or_else(Block::new);
         first.start = 0;
         let new = Box::into_raw(first);
-        match self.tail.block.compare_exchange(ptr::null_mut(), new, Ordering::Release, Ordering::Relaxed) {
+        match self.head.block.compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
-                self.head.block.store(new, Ordering::Release);
+                // Release: a sender that loads this pointer sees `head.block`
+                // set before it, and so does whoever reads that sender's
+                // claim.
+                let _ = self.tail.block.compare_exchange(ptr::null_mut(), new, Ordering::Release, Ordering::Relaxed);
                 Some(new)
             }
-            Err(_) => {
+            Err(winner) => {
                 // SAFETY: `new` was never published.
                 *spare = Some(unsafe { Box::from_raw(new) });
+                // The winner may be stalled before it sets `tail.block`:
+                // set it for it (a no-op if it got there first).
+                let _ = self.tail.block.compare_exchange(ptr::null_mut(), winner, Ordering::Release, Ordering::Relaxed);
                 None
             }
         }
@@ -457,7 +493,7 @@ impl<T> Channel<T> {
         let slot = unsafe { &(*block).slots[offset] };
         // SAFETY: the slot is ours until we set WRITE.
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             // SAFETY: live while our claim is unfinished.
             if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
                 clock.release();
@@ -492,9 +528,15 @@ impl<T> Channel<T> {
         loop {
             let offset = (head >> SHIFT) % LAP;
             if offset == BLOCK_CAP {
-                // Another receiver is moving `head` to the next block; it
-                // notifies when done.
-                return RecvClaim::Empty;
+                // The receiver of this block's last slot is moving `head` to
+                // the next block. Help it instead of answering "empty" (the
+                // next block may hold messages) or waiting for it (it may
+                // have been descheduled right there).
+                self.help_advance_head(head);
+                backoff.spin();
+                head = self.head.index.load(Ordering::Acquire);
+                block = self.head.block.load(Ordering::Acquire);
+                continue;
             }
             let mut new_head = head + (1 << SHIFT);
             if new_head & HAS_NEXT == 0 {
@@ -511,8 +553,13 @@ impl<T> Channel<T> {
                 }
             }
             if block.is_null() {
-                // The first block is being installed.
-                return RecvClaim::Empty;
+                // The first block is being installed. A sender installs it
+                // (storing `head.block`) before its claim of `tail`, which
+                // the SeqCst load above read: look again.
+                block = self.head.block.load(Ordering::Acquire);
+                if block.is_null() {
+                    return RecvClaim::Empty;
+                }
             }
             match self.head.index.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Acquire) {
                 Ok(_) => {
@@ -552,16 +599,71 @@ impl<T> Channel<T> {
         let mut spare = None;
         // SAFETY: the caller's claimed slot keeps the block live.
         let next = unsafe { Block::next_or_link(block, &mut spare) };
-        // SAFETY: `next` is live: its slots are unclaimed.
+        // Fails only if a helper already moved `head.block` on (to `next`).
+        let _ = self.head.block.compare_exchange(block, next, Ordering::AcqRel, Ordering::Acquire);
+        // SAFETY: `next` is live: its slots are unclaimed (head is at the
+        // end of the block before it).
+        unsafe { self.step_head_off_block_end(next, end) };
+    }
+
+    /// Steps `head.index` from the block end `end` to the first slot of
+    /// `next`, unless someone already did, and wakes the receivers that
+    /// may have parked on the block end. Both the receiver of a block's
+    /// last slot and its helpers run this; the one CAS that succeeds moves
+    /// the index, and only forward.
+    ///
+    /// # Safety
+    /// `next` is the block after the one `end` ends, and live: `head.block`
+    /// already points to it, and it is freed only behind `head`.
+    unsafe fn step_head_off_block_end(&self, next: *mut Block<T>, end: usize) {
+        // SAFETY: live, per the contract.
         let next_has_next = !unsafe { &(*next).next }.load(Ordering::Acquire).is_null();
         let mut next_index = (end & !HAS_NEXT).wrapping_add(1 << SHIFT);
         if next_has_next {
             next_index |= HAS_NEXT;
         }
-        self.head.block.store(next, Ordering::Release);
-        self.head.index.store(next_index, Ordering::Release);
+        // Release: a receiver that reads the new index (Acquire) then loads
+        // `head.block` sees `next`, stored or CASed in before this.
+        let _ = self.head.index.compare_exchange(end, next_index, Ordering::SeqCst, Ordering::Relaxed);
         // Receivers that saw the block-end offset may have parked on it.
         self.receivers.notify();
+    }
+
+    /// A receiver found `head` (the value `end`) on a block end: finish the
+    /// move to the next block on behalf of the receiver that claimed the
+    /// block's last slot, so that no receiver waits for it or reports
+    /// "empty" while the next block holds messages.
+    #[cold]
+    #[inline(never)]
+    fn help_advance_head(&self, end: usize) {
+        // Pin before loading the block pointer: blocks are freed through the
+        // epoch, so one loaded while pinned stays allocated until we unpin.
+        #[cfg(not(loom))]
+        let _guard = crossbeam_epoch::pin();
+        let block = self.head.block.load(Ordering::Acquire);
+        if self.head.index.load(Ordering::SeqCst) != end || block.is_null() {
+            return; // Already moved on.
+        }
+        // While `head.index` sits on this block end, `head.block` is the
+        // ending block or, if its receiver got that far, the next one.
+        // SAFETY: loaded while pinned, so allocated; `start` never changes.
+        let start = unsafe { (*block).start };
+        if start + BLOCK_CAP == end >> SHIFT {
+            let mut spare = None;
+            // SAFETY: allocated (pinned). Its last slot's receiver links the
+            // next block before it finishes that slot, and the block is
+            // retired only after that, so linking here only ever finds the
+            // link or makes it while the block is in use.
+            let next = unsafe { Block::next_or_link(block, &mut spare) };
+            let _ = self.head.block.compare_exchange(block, next, Ordering::AcqRel, Ordering::Acquire);
+            // SAFETY: `next` follows the ending block and `head.block`
+            // points to it now; it is allocated while we are pinned.
+            unsafe { self.step_head_off_block_end(next, end) };
+        } else {
+            // SAFETY: `block` is already the next block (see above),
+            // allocated while we are pinned.
+            unsafe { self.step_head_off_block_end(block, end) };
+        }
     }
 
     /// Reads a claimed slot, or skips it if its sender is still writing.
@@ -579,7 +681,7 @@ impl<T> Channel<T> {
         // SAFETY: WRITE (acquired) says the message is there, and the claim
         // makes it ours.
         let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
-        if racecheck::enabled() {
+        if crate::race::enabled() {
             // SAFETY: live while our claim is unfinished.
             if let Some(clock) = unsafe { &(*block).clocks }.get(offset) {
                 clock.acquire();
@@ -665,11 +767,13 @@ impl<T> Channel<T> {
     }
 
     /// Whether a receive may not block now. Conservative (it may say yes
-    /// for a slot still being written); a yes only costs one more try.
+    /// for a slot still being written); a yes only costs one more try. A
+    /// `head` on a block end counts as the next block's first slot: the
+    /// receive helps move it there (`help_advance_head`).
     fn can_recv(&self) -> bool {
         let head = self.head.index.load(Ordering::SeqCst);
         let tail = self.tail.index.load(Ordering::SeqCst);
-        (head >> SHIFT) % LAP != BLOCK_CAP && (head >> SHIFT != normalized(tail) || tail & MARK_BIT != 0)
+        normalized(head) != normalized(tail) || tail & MARK_BIT != 0
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -789,3 +893,43 @@ impl<T> Drop for Channel<T> {
 
 // How a `select` takes part in this channel.
 pub(crate) mod select;
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Channel, BLOCK_CAP, LAP, SHIFT};
+    use crate::err::TryRecvError;
+    use crate::sync::atomic::Ordering;
+
+    #[test]
+    fn receivers_help_a_stalled_receiver_move_head_to_the_next_block() {
+        let ch = Channel::new();
+        for i in 0..40 {
+            ch.try_send(i).unwrap();
+        }
+        for i in 0..BLOCK_CAP - 1 {
+            assert_eq!(ch.try_recv(), Ok(i));
+        }
+        // A receiver claims the block's last slot, then stalls before it
+        // moves `head` to the next block.
+        let head = ch.head.index.load(Ordering::Relaxed);
+        let block = ch.head.block.load(Ordering::Relaxed);
+        assert_eq!((head >> SHIFT) % LAP, BLOCK_CAP - 1);
+        let end = head + (1 << SHIFT);
+        ch.head.index.store(end, Ordering::Relaxed);
+        // The next block's messages are there: another receiver gets them
+        // instead of "empty", without waiting for the stalled one.
+        assert_eq!(ch.try_recv(), Ok(BLOCK_CAP));
+        assert!(ch.can_recv_now());
+        // The stalled receiver finishes: its move is already done.
+        // SAFETY: it holds the claim on the last slot of `block`, with `end`
+        // the value its claim put in `head`.
+        unsafe {
+            ch.advance_head(block, end);
+            assert_eq!(ch.read(block, BLOCK_CAP - 1), Some(BLOCK_CAP - 1));
+        }
+        for i in BLOCK_CAP + 1..40 {
+            assert_eq!(ch.try_recv(), Ok(i));
+        }
+        assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
+    }
+}

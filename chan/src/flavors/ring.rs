@@ -22,8 +22,8 @@
 use std::mem::MaybeUninit;
 use std::time::Instant;
 
+use crate::race::SyncClock;
 use crossbeam_utils::CachePadded;
-use racecheck::annotate::SyncClock;
 
 use crate::context::{spinning_can_help, Context, Operation, Patience, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -106,9 +106,7 @@ impl<T> Channel<T> {
         assert!(cap <= usize::MAX / 4, "capacity too large");
         let mark_bit = (cap + 1).next_power_of_two();
         let one_lap = mark_bit * 2;
-        let buffer = (0..cap)
-            .map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) })
-            .collect();
+        let buffer = Self::new_buffer(cap);
         Channel {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
@@ -122,6 +120,35 @@ impl<T> Channel<T> {
             receivers: SyncWaker::new(),
             offer: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// The slots, slot `i` stamped "free in lap 0" (`i`), built in place on
+    /// the heap: a slot of a large message built on the stack first would
+    /// overflow it.
+    #[cfg(not(loom))]
+    fn new_buffer(cap: usize) -> Box<[Slot<T>]> {
+        let layout = std::alloc::Layout::array::<Slot<T>>(cap).expect("capacity too large");
+        // SAFETY: `cap > 0` and a slot holds an `AtomicUsize`: not zero-sized.
+        let raw = unsafe { std::alloc::alloc_zeroed(layout) } as *mut Slot<T>;
+        if raw.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        for i in 0..cap {
+            // SAFETY: `i < cap`, inside the allocation; all zeros is a valid
+            // slot (an empty message cell, stamp 0) and only the stamp is
+            // set to its index, in place.
+            unsafe { (*raw.add(i)).stamp.store(i, Ordering::Relaxed) };
+        }
+        // SAFETY: `cap` initialized slots in an allocation of exactly the
+        // layout of `[Slot<T>; cap]`, from the global allocator.
+        unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(raw, cap)) }
+    }
+
+    /// Under loom the cells and atomics carry the model's state, which all
+    /// zeros is not; the models' messages are small.
+    #[cfg(loom)]
+    fn new_buffer(cap: usize) -> Box<[Slot<T>]> {
+        (0..cap).map(|i| Slot { stamp: AtomicUsize::new(i), msg: UnsafeCell::new(MaybeUninit::uninit()) }).collect()
     }
 
     #[inline]
@@ -185,36 +212,83 @@ impl<T> Channel<T> {
     }
 
     /// Writes `msg` into a slot just claimed by `claim_send`, publishes it
-    /// and wakes a parked receiver.
+    /// and wakes a parked receiver. Gives `msg` back if a receiver passed
+    /// the slot meanwhile (see [`fill`](Self::fill)): the caller sends it
+    /// again, in a new slot.
     ///
     /// # Safety
     /// `tail` must come from a successful `claim_send` and be used once.
     #[inline]
-    unsafe fn write(&self, tail: usize, msg: T) {
+    unsafe fn write(&self, tail: usize, msg: T) -> Result<(), T> {
         // SAFETY: forwarded from the caller.
-        unsafe { self.fill(tail, msg) };
+        unsafe { self.fill(tail, tail, msg) }?;
         // The change a parked receiver waits for began with our claim, a
         // SeqCst CAS of `tail` that its re-check (`can_recv`) reads with a
         // SeqCst load; so no fence (docs/ring.md, section 4).
         self.receivers.notify_after_seqcst_change();
+        Ok(())
     }
 
-    /// Writes `msg` into a claimed slot and stamps it written; no wake-up.
+    /// Writes `msg` into a claimed slot whose stamp is `from` (`tail`, or
+    /// `tail | mark_bit` for a reservation) and stamps it written; no
+    /// wake-up.
+    ///
+    /// The stamp is set with a compare-exchange, not a store: a receiver
+    /// that found this slot still unwritten while a later message was ready
+    /// may have given up on it and left a hole (`claim_recv`). Then the
+    /// message comes back, the slot is freed for the next lap, and the
+    /// caller sends again.
     ///
     /// # Safety
     /// As for [`write`](Self::write), or a reservation (`select.rs`).
     #[inline]
-    unsafe fn fill(&self, tail: usize, msg: T) {
+    unsafe fn fill(&self, tail: usize, from: usize, msg: T) -> Result<(), T> {
         let slot = self.slot(tail);
-        // SAFETY: the claim gave this thread the only right to the slot until
-        // the stamp below, and the slot is empty (its stamp said so).
+        // SAFETY: the claim gave this thread the only right to the slot's
+        // cell until it is stamped written or freed, and the slot is empty
+        // (its stamp said so).
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
         race::notify_slot(&self.clocks, tail & (self.mark_bit - 1));
-        // Release: the receiver that acquires this stamp sees the message.
-        slot.stamp.store(tail + 1, Ordering::Release);
+        // SeqCst (a locked instruction on x86 either way): the receiver
+        // that acquires this stamp sees the message, and a receiver's scan
+        // for written slots (`written_between`) reads stamps in the same
+        // total order as the `tail` it scans up to.
+        match slot.stamp.compare_exchange(from, tail + 1, Ordering::SeqCst, Ordering::Relaxed) {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // SAFETY: the stamp never said written, so nobody read the
+                // cell; it is still ours, and we take our message back.
+                let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+                self.free_passed_slot(tail);
+                Err(msg)
+            }
+        }
+    }
+
+    /// The second of a slot's two parties to leave a hole (see
+    /// `claim_recv`) frees it for the next lap's sender, and wakes a sender
+    /// that may wait for that slot.
+    #[cold]
+    #[inline(never)]
+    fn free_passed_slot(&self, pos: usize) {
+        // Release: the next lap's sender sees that we are done with the
+        // cell.
+        self.slot(pos).stamp.store(pos.wrapping_add(self.one_lap), Ordering::Release);
+        // A plain store, not a SeqCst claim: notify with the fence.
+        self.senders.notify();
     }
 
     /// Claims the slot at `head` for reading.
+    ///
+    /// Linearizable, and without waiting for any peer: "empty" means that
+    /// at one moment during the call no message was written and unread,
+    /// and a slot that a sender claimed but has not finished writing only
+    /// counts as empty while no message after it is ready. If one is, the
+    /// unfinished send has not happened yet as far as anyone can tell, so
+    /// the receiver claims the slot, leaves a *hole* there instead of
+    /// waiting (the late sender finds it, takes its message back and sends
+    /// again) and moves on to the ready message. `docs/ring.md` gives the
+    /// argument.
     #[inline]
     fn claim_recv(&self) -> Claim {
         let backoff = Backoff::new();
@@ -249,24 +323,93 @@ impl<T> Channel<T> {
                 }
             } else if stamp & !self.mark_bit == head || (stamp & !self.mark_bit).wrapping_add(self.one_lap) == head + 1
             {
-                // Not written in this lap: empty, or a sender is mid-write,
+                // Not written in this lap: empty; or a sender is mid-write,
                 // or a select reserved the slot (stamp `head | mark_bit`)
                 // and has not sent yet; or the previous lap's receiver of
                 // this slot is still reading it (or stepping over its
-                // hole), so `head` went a whole lap past that claim: empty
-                // either way. Waiting for that peer here would make
-                // `try_recv` wait on it.
+                // hole), so `head` went a whole lap past that claim and no
+                // sender can have claimed this one: empty.
                 let tail = self.tail.load(Ordering::SeqCst);
-                if tail & !self.mark_bit == head && tail & self.mark_bit != 0 {
-                    // Closed, and no sender claimed a slot before the close
-                    // (a claim needs an unmarked tail): drained for good.
-                    return Claim::Closed;
+                if tail & !self.mark_bit == head {
+                    // Nothing claimed: empty, or closed and drained for good
+                    // once the mark is set (a claim needs an unmarked tail).
+                    return if tail & self.mark_bit != 0 { Claim::Closed } else { Claim::WouldBlock };
                 }
-                return Claim::WouldBlock;
+                if stamp & !self.mark_bit != head {
+                    return Claim::WouldBlock;
+                }
+                // A sender holds the slot. Waiting for it would make
+                // `try_recv` wait on a thread that may be descheduled, and
+                // answering "empty" is only honest while no message after
+                // it is ready.
+                if !self.written_between(head, tail) {
+                    if self.head.load(Ordering::SeqCst) == head {
+                        // Between our load of `tail` and now, `head` did not
+                        // move, and no slot from `head` to `tail` was
+                        // written (a written stamp stays until its slot is
+                        // read, which moves `head`): at our load of `tail`
+                        // the channel held no message.
+                        return Claim::WouldBlock;
+                    }
+                } else if let Some(claim) = self.pass_unwritten(head, stamp) {
+                    return claim;
+                }
+                head = self.head.load(Ordering::Relaxed);
             } else {
                 // Another receiver took this slot; catch up.
                 backoff.spin();
                 head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether a slot strictly between positions `head` and `tail` holds a
+    /// message written in its lap. At most `cap - 1` slots; only a receive
+    /// that found the slot at `head` claimed but unwritten looks.
+    #[cold]
+    #[inline(never)]
+    fn written_between(&self, head: usize, tail: usize) -> bool {
+        let end = tail & !self.mark_bit;
+        let mut pos = self.next(head);
+        while pos != end {
+            // SeqCst: in the same total order as the `tail` load the
+            // caller made and the senders' SeqCst stamps (`fill`).
+            if self.slot(pos).stamp.load(Ordering::SeqCst) == pos + 1 {
+                return true;
+            }
+            pos = self.next(pos);
+        }
+        false
+    }
+
+    /// The slot at `head` (stamp `stamp`) is claimed by a sender that has
+    /// not written it, and a later message is ready: claims `head` and
+    /// takes the message if it has arrived meanwhile (`Some(Slot)`), or
+    /// leaves a hole that its sender will free, and returns `None` for the
+    /// caller to go on from the next slot. `None` too if another receiver
+    /// moved `head` first.
+    #[cold]
+    #[inline(never)]
+    fn pass_unwritten(&self, head: usize, stamp: usize) -> Option<Claim> {
+        if self.head.compare_exchange(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed).is_err() {
+            return None;
+        }
+        // The position is ours. Its sender changes the stamp only to
+        // `head + 1` (written) or from `head` to `head | mark_bit` (a
+        // reservation), so this loop runs at most three times.
+        let slot = self.slot(head);
+        let mut current = stamp;
+        loop {
+            if current == head + 1 {
+                // Written after all: ours to read, as a normal claim.
+                return Some(Claim::Slot(head));
+            }
+            match slot.stamp.compare_exchange(current, (head + 1) | self.mark_bit, Ordering::SeqCst, Ordering::Acquire)
+            {
+                // The hole is left; the late sender finds it when it
+                // stamps, takes its message back and frees the slot.
+                Ok(_) => return None,
+                Err(now) => current = now,
             }
         }
     }
@@ -316,18 +459,17 @@ impl<T> Channel<T> {
         // SAFETY: we own the offer (above); the sender does not touch the
         // cell until it sees RETURNED.
         let msg = offer.msg.with_mut(|p| unsafe { (*p).take() }).expect("a posted offer holds its message");
-        match self.claim_send() {
+        let back = match self.claim_send() {
             // SAFETY: a fresh successful claim, used once.
-            Claim::Slot(tail) => unsafe {
-                self.write(tail, msg);
-                Self::settle(offer, SENT);
+            Claim::Slot(tail) => match unsafe { self.write(tail, msg) } {
+                Ok(()) => return Self::settle(offer, SENT),
+                Err(msg) => msg,
             },
-            _ => {
-                // SAFETY: as above.
-                offer.msg.with_mut(|p| unsafe { *p = Some(msg) });
-                Self::settle(offer, RETURNED);
-            }
-        }
+            _ => msg,
+        };
+        // SAFETY: as above.
+        offer.msg.with_mut(|p| unsafe { *p = Some(back) });
+        Self::settle(offer, RETURNED);
     }
 
     /// Gives a taken offer back to its sender with `outcome`, and unparks
@@ -438,15 +580,19 @@ impl<T> Channel<T> {
         tail & !self.mark_bit != head || tail & self.mark_bit != 0
     }
 
-    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        match self.claim_send() {
-            // SAFETY: a fresh successful claim, used once.
-            Claim::Slot(tail) => unsafe {
-                self.write(tail, msg);
-                Ok(())
-            },
-            Claim::WouldBlock => Err(TrySendError::Full(msg)),
-            Claim::Closed => Err(TrySendError::Disconnected(msg)),
+    pub(crate) fn try_send(&self, mut msg: T) -> Result<(), TrySendError<T>> {
+        loop {
+            match self.claim_send() {
+                // SAFETY: a fresh successful claim, used once.
+                Claim::Slot(tail) => match unsafe { self.write(tail, msg) } {
+                    Ok(()) => return Ok(()),
+                    // A receiver passed our slot: the send has not happened
+                    // yet, so try again.
+                    Err(back) => msg = back,
+                },
+                Claim::WouldBlock => return Err(TrySendError::Full(msg)),
+                Claim::Closed => return Err(TrySendError::Disconnected(msg)),
+            }
         }
     }
 
@@ -456,8 +602,10 @@ impl<T> Channel<T> {
         // Fast path inline: a free slot, claimed on the first try.
         if let Claim::Slot(tail) = self.claim_send() {
             // SAFETY: a fresh successful claim, used once.
-            unsafe { self.write(tail, msg) };
-            return Ok(());
+            match unsafe { self.write(tail, msg) } {
+                Ok(()) => return Ok(()),
+                Err(back) => return self.send_slow(back, deadline),
+            }
         }
         trace::finished(self.send_slow(msg, deadline))
     }
@@ -509,9 +657,13 @@ impl<T> Channel<T> {
             }
             match claim {
                 // SAFETY: a fresh successful claim, used once.
-                Claim::Slot(tail) => unsafe {
-                    self.write(tail, msg);
-                    return Ok(());
+                Claim::Slot(tail) => match unsafe { self.write(tail, msg) } {
+                    Ok(()) => return Ok(()),
+                    Err(back) => {
+                        // A receiver passed our slot: start over.
+                        msg = back;
+                        continue;
+                    }
                 },
                 Claim::Closed => return Err(SendTimeoutError::Disconnected(msg)),
                 Claim::WouldBlock => {}
@@ -708,3 +860,70 @@ impl<T> Drop for Channel<T> {
 
 // How a `select` takes part in this channel.
 pub(crate) mod select;
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Channel, Claim};
+    use crate::err::{TryRecvError, TrySendError};
+
+    /// A sender that has claimed a slot and not written it yet (as one
+    /// descheduled between its claim and its write is).
+    fn claim(ring: &Channel<i32>) -> usize {
+        match ring.claim_send() {
+            Claim::Slot(pos) => pos,
+            _ => panic!("room expected"),
+        }
+    }
+
+    #[test]
+    fn an_unwritten_slot_alone_reads_as_empty_and_is_not_passed() {
+        let ring = Channel::with_capacity(4);
+        let late = claim(&ring);
+        assert_eq!(ring.try_recv(), Err(TryRecvError::Empty));
+        assert!(!ring.can_recv_now());
+        // The late sender still owns its slot: its write goes through.
+        // SAFETY: a fresh claim, used once.
+        assert!(unsafe { ring.write(late, 1) }.is_ok());
+        assert_eq!(ring.try_recv(), Ok(1));
+    }
+
+    #[test]
+    fn a_receive_passes_an_unwritten_slot_when_a_later_message_is_ready() {
+        let ring = Channel::with_capacity(4);
+        let late = claim(&ring);
+        ring.try_send(2).unwrap();
+        assert!(ring.can_recv_now());
+        // The message sent after the claim is taken: the claimed slot
+        // becomes a hole instead of a wait for its sender.
+        assert_eq!(ring.try_recv(), Ok(2));
+        assert_eq!(ring.try_recv(), Err(TryRecvError::Empty));
+        // The late sender finds the hole and gets its message back...
+        // SAFETY: a fresh claim, used once.
+        assert_eq!(unsafe { ring.write(late, 1) }, Err(1));
+        // ... and the slot is free again: the ring holds four messages.
+        for i in 0..4 {
+            ring.try_send(10 + i).unwrap();
+        }
+        assert_eq!(ring.try_send(14), Err(TrySendError::Full(14)));
+        for i in 0..4 {
+            assert_eq!(ring.try_recv(), Ok(10 + i));
+        }
+        assert_eq!(ring.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn a_late_sender_resends_in_order_after_its_slot_was_passed() {
+        let ring = Channel::with_capacity(2);
+        let late = claim(&ring);
+        ring.try_send(2).unwrap();
+        assert_eq!(ring.try_recv(), Ok(2));
+        // `try_send` retries in a fresh slot when its first one was passed.
+        // SAFETY: a fresh claim, used once.
+        let msg = unsafe { ring.write(late, 1) }.unwrap_err();
+        ring.try_send(msg).unwrap();
+        ring.try_send(3).unwrap();
+        assert_eq!(ring.try_recv(), Ok(1));
+        assert_eq!(ring.try_recv(), Ok(3));
+        assert_eq!(ring.len(), 0);
+    }
+}

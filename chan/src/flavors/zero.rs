@@ -34,6 +34,8 @@ use crate::sync::{Mutex, MutexGuard, UnsafeCell};
 use crate::trace;
 use crate::waker::{Entry, Step, Waker};
 
+pub(crate) use self::select::LateSend;
+
 /// `Packet::late`: the message came with the selecting CAS (the usual
 /// hand-off).
 const ON_TIME: usize = 0;
@@ -43,6 +45,12 @@ const PENDING: usize = 1;
 const FILLED: usize = 2;
 /// The select dropped its operation without a message: receive again.
 const ABANDONED: usize = 3;
+/// `Packet::late` of a *sender's* packet: a `Select::send` case (or a
+/// `select!` send arm) waiting without its message, which comes only once
+/// the case is chosen. A receiver that selects it leaves its own packet in
+/// `peer` and waits there for the message, as a receiver reserved by
+/// `reserve_receiver` does.
+const LATE_SENDER: usize = 4;
 
 /// How a selected receiver's message arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,13 +68,18 @@ pub(crate) enum Arrival {
 pub(crate) struct Packet<T> {
     msg: UnsafeCell<Option<T>>,
     /// For a receiver: whether its message came with the selection, or
-    /// comes later from a reservation (`select.rs`).
+    /// comes later from a reservation (`select.rs`). For a sender:
+    /// [`LATE_SENDER`] if it has no message yet.
     late: AtomicUsize,
+    /// A late sender's packet: the receiver that selected it, which waits
+    /// in its own packet for the message. Written under the lock before
+    /// the selecting CAS, which publishes it to the sender.
+    peer: UnsafeCell<Option<LateSend<T>>>,
 }
 
 impl<T> Packet<T> {
     fn new(msg: Option<T>) -> Self {
-        Packet { msg: UnsafeCell::new(msg), late: AtomicUsize::new(ON_TIME) }
+        Packet { msg: UnsafeCell::new(msg), late: AtomicUsize::new(ON_TIME), peer: UnsafeCell::new(None) }
     }
 
     /// Called by a receiver once a peer selected it: waits for a message
@@ -115,6 +128,15 @@ impl<T> Packet<T> {
 pub(super) unsafe fn packet<T>(entry: &Entry) -> &Packet<T> {
     // SAFETY: per the contract, the pointer is a live `Packet<T>`.
     unsafe { &*(entry.packet as *const Packet<T>) }
+}
+
+/// What a receiver got from a parked sender.
+enum Taken<T> {
+    /// The message, taken from the sender's packet.
+    Msg(T),
+    /// A late sender, selected: its message comes into the receiver's own
+    /// packet once the select that owns the sender brings it.
+    Late,
 }
 
 /// Which list a parked operation waits on.
@@ -198,23 +220,74 @@ impl<T> Channel<T> {
         entry.ok_or_else(|| msg.take().expect("message kept when no receiver took it"))
     }
 
-    /// Under the lock: takes a message from a parked sender.
-    fn take_from_sender(inner: &mut Inner) -> Option<(Entry, T)> {
+    /// Under the lock: takes a message from a parked sender, or, if the
+    /// oldest sender still waiting has no message yet (a select's late
+    /// send), selects it and leaves it `mine` to deliver into: the caller
+    /// then waits there (`Packet::wait_for_message`) after unlocking.
+    /// `me` is the caller's context, which the late sender wakes.
+    fn take_from_sender(inner: &mut Inner, mine: &Packet<T>, me: &Context) -> Option<(Entry, Taken<T>)> {
         let mut msg = None;
+        let mut late = false;
         let entry = inner.senders.try_select_with(|entry, step| {
             // SAFETY: we hold the lock and the entry is listed.
             let packet = unsafe { packet::<T>(entry) };
-            match step {
-                Step::Prepare => {
+            // Set when the sender listed itself, under the lock we hold.
+            let is_late = packet.late.load(Ordering::Relaxed) == LATE_SENDER;
+            match (step, is_late) {
+                (Step::Prepare, false) => {
                     entry.cx.sync_with_waiter();
                     // SAFETY: as above.
-                    msg = unsafe { packet.take() }
+                    msg = unsafe { packet.take() };
+                    late = false;
                 }
-                // SAFETY: as above.
-                Step::Undo => unsafe { packet.put(msg.take()) },
+                (Step::Undo, false) => {
+                    // SAFETY: as above.
+                    unsafe { packet.put(msg.take()) }
+                }
+                (Step::Prepare, true) => {
+                    entry.cx.sync_with_waiter();
+                    // Ours alone: the caller's packet is listed nowhere.
+                    mine.late.store(PENDING, Ordering::Relaxed);
+                    let peer = LateSend::new(mine, me.clone());
+                    // SAFETY: under the lock, on a listed sender's packet,
+                    // whose owner reads `peer` only once selected.
+                    packet.peer.with_mut(|p| unsafe { *p = Some(peer) });
+                    late = true;
+                }
+                (Step::Undo, true) => {
+                    // SAFETY: as above; the owner was not selected by us.
+                    let peer = packet.peer.with_mut(|p| unsafe { (*p).take() });
+                    // Not a real reservation: it must not announce ABANDONED.
+                    std::mem::forget(peer);
+                    mine.late.store(ON_TIME, Ordering::Relaxed);
+                }
             }
         })?;
-        Some((entry, msg.expect("a parked sender's packet holds its message")))
+        if late {
+            return Some((entry, Taken::Late));
+        }
+        Some((entry, Taken::Msg(msg.expect("a parked sender's packet holds its message"))))
+    }
+
+    /// Finishes a receive that `take_from_sender` paired with a sender:
+    /// wakes the sender, then, for a late sender, waits in `mine` for its
+    /// message. `None` if the late sender gave its operation up.
+    fn finish_take(entry: Entry, taken: Taken<T>, mine: &Packet<T>, me: &Context) -> Option<T> {
+        entry.cx.unpark();
+        match taken {
+            Taken::Msg(msg) => Some(msg),
+            Taken::Late => match mine.wait_for_message() {
+                Arrival::Late => {
+                    // racecheck: the late sender synchronized with us just
+                    // before it stored FILLED.
+                    me.acquire_handoff();
+                    // SAFETY: FILLED (acquired) says the message is in our
+                    // packet, and the sender is done with it.
+                    unsafe { mine.take() }
+                }
+                Arrival::Abandoned | Arrival::OnTime => None,
+            },
+        }
     }
 
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
@@ -269,31 +342,48 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut inner = self.lock();
-        if inner.closed {
-            return Err(TryRecvError::Disconnected);
-        }
-        match Self::take_from_sender(&mut inner) {
-            Some((entry, msg)) => {
+        Context::with(|me| {
+            let mine = Packet::new(None);
+            loop {
+                let mut inner = self.lock();
+                if inner.closed {
+                    return Err(TryRecvError::Disconnected);
+                }
+                // racecheck: a late sender publishes into our context.
+                me.publish_wait();
+                let Some((entry, taken)) = Self::take_from_sender(&mut inner, &mine, me) else {
+                    return Err(TryRecvError::Empty);
+                };
                 drop(inner);
-                entry.cx.unpark();
-                Ok(msg)
+                if let Some(msg) = Self::finish_take(entry, taken, &mine, me) {
+                    return Ok(msg);
+                }
+                // A late sender gave up: its send never happened; look again.
+                mine.late.store(ON_TIME, Ordering::Relaxed);
             }
-            None => Err(TryRecvError::Empty),
-        }
+        })
     }
 
     #[track_caller]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mine = Packet::new(None);
         loop {
             let mut inner = self.lock();
             if inner.closed {
                 return Err(RecvTimeoutError::Disconnected);
             }
-            if let Some((entry, msg)) = Self::take_from_sender(&mut inner) {
+            let taken = Context::with(|me| {
+                me.publish_wait();
+                Self::take_from_sender(&mut inner, &mine, me)
+            });
+            if let Some((entry, taken)) = taken {
                 drop(inner);
-                entry.cx.unpark();
-                return Ok(msg);
+                if let Some(msg) = Context::with(|me| Self::finish_take(entry, taken, &mine, me)) {
+                    return Ok(msg);
+                }
+                // A late sender gave up: look again.
+                mine.late.store(ON_TIME, Ordering::Relaxed);
+                continue;
             }
             if let Some(deadline) = deadline {
                 if Instant::now() >= deadline {

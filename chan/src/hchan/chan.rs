@@ -3,12 +3,14 @@
 //!
 //! Invariants, all of them about state guarded by `lock`:
 //!
-//! - At least one of `sendq` and `recvq` is empty. (Go's one exception, a
-//!   goroutine selecting on both ends of an unbuffered channel, needs
-//!   select, which this port does not have yet.)
-//! - Buffered: `qcount > 0` implies `recvq` is empty, and `qcount <
-//!   dataqsiz` implies `sendq` is empty. Unbuffered: `qcount == 0`.
-//!   Unbounded: `sendq` is always empty; the ring grows instead.
+//! - At least one of `sendq` and `recvq` is empty. (Go's one exception is
+//!   a goroutine selecting on both ends of an unbuffered channel; our
+//!   select does not queue the second end then, see `Enqueue::OwnOpposite`.)
+//! - Buffered: `qcount > 0` implies `recvq` is empty, and `qcount +
+//!   reserved < dataqsiz` implies `sendq` is empty (`reserved`, not in Go,
+//!   counts slots held for a select's send whose message is still to come;
+//!   see `chan/select.rs`). Unbuffered: `qcount == 0`. Unbounded: `sendq`
+//!   is always empty; the ring grows instead.
 //! - The `qcount` slots from `recvx` on (wrapping) hold values; the others
 //!   are empty; `sendx == (recvx + qcount) % buf.size()`.
 //! - `closed` only goes from false to true, under the lock. Once it is set
@@ -32,7 +34,7 @@
 
 use std::time::Instant;
 
-use racecheck::annotate::SyncClock;
+use crate::race::SyncClock;
 
 use crate::context::{Context, Operation, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -42,7 +44,9 @@ use crate::sync::{Mutex, MutexGuard, UnsafeCell};
 use crate::trace;
 
 use super::buf::Buf;
-use super::waitq::{Sudog, WaitQ};
+pub(crate) use super::waitq::LatePeer;
+use super::waitq::{wait_for_arrival, Meet, Sudog, WaitQ, ABANDONED, FILLED, ON_TIME};
+use crate::waker::Step;
 use crate::waker::Waker;
 
 /// Go's `hchan`.
@@ -69,18 +73,19 @@ pub(crate) struct Locked<T> {
     recvq: WaitQ<T>,
     /// Go's `sendq`: parked senders.
     sendq: WaitQ<T>,
+    /// Not in Go: buffer slots held for a select's send that has been
+    /// chosen and brings its message later (`SelectedOperation::send`).
+    /// They count as full for room, and as empty for receivers.
+    reserved: usize,
     /// Values written into `buf` over the channel's life (not in Go; lets
     /// the tests tell a direct hand-off from a trip through the buffer).
     buffered: u64,
-    /// racecheck: one sync object per slot of a bounded buffer, Go's
-    /// `chanbuf(c, i)` as seen by `racenotify`. Allocated only with
-    /// detection on, at most [`MAX_RACESLOTS`] of them (slot `i` uses clock
-    /// `i % len`: sharing a clock only adds edges, it never invents a
-    /// race); empty when unbuffered or unbounded.
+    /// racecheck: one sync object per slot of the buffer, Go's
+    /// `chanbuf(c, i)` as seen by `racenotify`, allocated only with
+    /// detection on (then always `buf.size()` of them; empty when off, and
+    /// when unbuffered). An unbounded channel's move with their values
+    /// when the ring grows.
     raceslots: Box<[SyncClock]>,
-    /// racecheck, unbounded only: senders release into it, receivers
-    /// acquire it (send → receive, coarser than per message).
-    racebuf: SyncClock,
     /// Not in Go: selects that only watch for a send to become possible
     /// (`Select::ready`, and a `Select::send` case, which has no value to
     /// queue a sudog with). Woken, all of them, when room appears or a
@@ -100,20 +105,78 @@ unsafe impl<T: Send> Send for HChan<T> {}
 // SAFETY: as above; no `&T` is ever shared between threads.
 unsafe impl<T: Send> Sync for HChan<T> {}
 
-/// The most per-slot racecheck clocks a bounded channel gets.
-const MAX_RACESLOTS: usize = 1024;
-
 impl<T> Locked<T> {
     /// racecheck's sync object for buffer slot `i`, if the buffer has them.
     #[inline]
     fn raceslot(&self, i: usize) -> Option<&SyncClock> {
-        // Tested first, so that a channel without slot clocks (detection
-        // off) pays no division on every operation.
-        let n = self.raceslots.len();
-        if n == 0 {
+        self.raceslots.get(i)
+    }
+
+    /// After `buf.grow` moved the `qcount` values from `recvx` on to slots
+    /// `0..qcount`: moves their slot clocks the same way (each holds its
+    /// value's sender's past) and gives the new slots fresh ones.
+    fn grow_raceslots(&mut self, recvx: usize, qcount: usize) {
+        if !crate::race::enabled() {
+            return;
+        }
+        let mut old = std::mem::take(&mut self.raceslots).into_vec();
+        let size = old.len();
+        let mut grown: Vec<SyncClock> = (0..self.buf.size()).map(|_| SyncClock::new()).collect();
+        for (j, clock) in grown.iter_mut().take(qcount).enumerate() {
+            *clock = std::mem::take(&mut old[(recvx + j) % size]);
+        }
+        self.raceslots = grown.into_boxed_slice();
+    }
+}
+
+/// How a peer meets a parked waiter of a channel with capacity `dataqsiz`
+/// whose hand-off pretends to go through slot `slot` (see `race.rs`).
+fn meet(dataqsiz: Option<usize>, slot: Option<&SyncClock>) -> Meet<'_> {
+    match (dataqsiz, slot) {
+        (Some(0), _) => Meet::Rendezvous,
+        (Some(_), Some(slot)) => Meet::Slot(slot),
+        // Unbounded; or detection off, where no meeting does anything.
+        _ => Meet::OneWay,
+    }
+}
+
+/// A receiver's own place for a late sender's value, when the receiver is
+/// the one that found the sender (it is not parked, so it has no sudog of
+/// its own to be filled).
+struct LateCell<T> {
+    elem: UnsafeCell<Option<T>>,
+    arrival: AtomicUsize,
+}
+
+impl<T> LateCell<T> {
+    fn new() -> Self {
+        LateCell { elem: UnsafeCell::new(None), arrival: AtomicUsize::new(ON_TIME) }
+    }
+
+    /// Where the late sender delivers, for the receiver with context `cx`;
+    /// marks the cell `PENDING`.
+    fn peer(&self, cx: Context) -> LatePeer<T> {
+        LatePeer::new(&self.elem, &self.arrival, cx)
+    }
+
+    /// Back to `ON_TIME`, for a pairing that did not happen.
+    fn reset(&self) {
+        self.arrival.store(ON_TIME, Ordering::Relaxed);
+    }
+
+    /// Waits for the late sender: its value, or `None` if it gave up (the
+    /// cell is then reset for another try).
+    fn wait(&self) -> Option<T> {
+        if wait_for_arrival(&self.arrival) != FILLED {
+            self.reset();
             return None;
         }
-        self.raceslots.get(if i < n { i } else { i % n })
+        // racecheck: the sender synchronized with our context just before
+        // it stored FILLED.
+        Context::with(|cx| cx.acquire_handoff());
+        // SAFETY: FILLED (acquired) says the value is in the cell, and the
+        // sender is done with it.
+        self.elem.with_mut(|p| unsafe { (*p).take() })
     }
 }
 
@@ -152,11 +215,11 @@ impl<T> HChan<T> {
                 recvx: 0,
                 recvq: WaitQ::new(),
                 sendq: WaitQ::new(),
+                reserved: 0,
                 buffered: 0,
-                raceslots: (0..if racecheck::enabled() { dataqsiz.unwrap_or(0).min(MAX_RACESLOTS) } else { 0 })
+                raceslots: (0..if crate::race::enabled() { dataqsiz.unwrap_or(0) } else { 0 })
                     .map(|_| SyncClock::new())
                     .collect(),
-                racebuf: SyncClock::new(),
                 send_watchers: Waker::new(),
                 recv_watchers: Waker::new(),
             }),
@@ -171,6 +234,15 @@ impl<T> HChan<T> {
 
     fn id(&self) -> *const () {
         self as *const Self as *const ()
+    }
+
+    /// Whether a value could be buffered now: a fixed ring with a slot
+    /// neither full nor reserved, or an unbounded one (which grows).
+    fn has_room(&self, c: &Locked<T>) -> bool {
+        match self.dataqsiz {
+            None => true,
+            Some(n) => self.qcount.load(Ordering::Relaxed) + c.reserved < n,
+        }
     }
 
     /// Go's `full`: whether a send would block, judged without the lock.
@@ -216,44 +288,27 @@ impl<T> HChan<T> {
         // A parked receiver means the buffer is empty (invariant): the value
         // goes straight into the receiver's slot and never touches `buf`.
         let mut ep = Some(ep);
-        if let Some(gp) = c.recvq.dequeue(Some(&mut ep), true) {
-            // Go: "pretend we go through the buffer" at slot `recvx`, so the
-            // hand-off counts toward the k-th receive → (k+C)-th send rule.
-            if let Some(slot) = c.raceslot(c.recvx) {
-                race::notify(slot);
+        let locked = &mut *c;
+        // racecheck, buffered: Go's "pretend we go through the buffer" at
+        // slot `recvx`, so that the hand-off counts toward the k-th receive
+        // → (k+C)-th send rule and gives no receive → send edge.
+        let (raceslots, recvx) = (&locked.raceslots, locked.recvx);
+        if let Some(gp) = locked.recvq.dequeue(Some(&mut ep), true, || meet(self.dataqsiz, raceslots.get(recvx))) {
+            if !c.raceslots.is_empty() && self.dataqsiz.is_some() {
+                // As Go with the race detector on: the next buffered value
+                // goes to the slot after the one pretended through. The
+                // buffer is empty (a receiver was parked), so any index is
+                // as good for the values.
+                c.recvx = c.buf.next(c.recvx);
+                c.sendx = c.recvx;
             }
             send(c, gp);
             return Ok(());
         }
         let ep = ep.expect("dequeue gives the value back when no receiver took it");
 
-        let qcount = self.qcount.load(Ordering::Relaxed);
-        if qcount < c.buf.size() || self.dataqsiz.is_none() {
-            if qcount == c.buf.size() {
-                let recvx = c.recvx;
-                // SAFETY: the `qcount` slots from `recvx` are the full ones
-                // (invariant).
-                unsafe { c.buf.grow(recvx, qcount) };
-                c.recvx = 0;
-                c.sendx = qcount;
-            }
-            // Room: `sendx` is the empty slot after the last value.
-            let sendx = c.sendx;
-            match c.raceslot(sendx) {
-                Some(slot) => race::notify(slot),
-                None => c.racebuf.release_merge(),
-            }
-            c.buf.put(sendx, ep);
-            c.sendx = c.buf.next(sendx);
-            c.buffered += 1;
-            // Release, not SeqCst: Go writes `qcount` plainly under the
-            // lock; the lock-free fast paths (`full`, `empty`) need only
-            // what the lock and the `closed` store already order (see
-            // docs/hchan.md). A SeqCst store is a locked instruction on
-            // x86, a third of the cost of an uncontended operation.
-            self.qcount.store(qcount + 1, Ordering::Release);
-            c.recv_watchers.notify_watchers();
-            self.check(&c);
+        if self.has_room(&c) {
+            self.buffer(&mut c, ep);
             return Ok(());
         }
 
@@ -290,6 +345,41 @@ impl<T> HChan<T> {
         })
     }
 
+    /// Puts `ep` at the tail of the buffer, which has room (`has_room`, or a
+    /// slot reserved for it), growing an unbounded ring that is full.
+    fn buffer(&self, c: &mut Locked<T>, ep: T) {
+        let qcount = self.qcount.load(Ordering::Relaxed);
+        if qcount == c.buf.size() {
+            debug_assert!(self.dataqsiz.is_none(), "only an unbounded ring grows");
+            let recvx = c.recvx;
+            // SAFETY: the `qcount` slots from `recvx` are the full ones
+            // (invariant).
+            unsafe { c.buf.grow(recvx, qcount) };
+            c.grow_raceslots(recvx, qcount);
+            c.recvx = 0;
+            c.sendx = qcount;
+        }
+        // Room: `sendx` is the empty slot after the last value.
+        let sendx = c.sendx;
+        match (c.raceslot(sendx), self.dataqsiz) {
+            (Some(slot), Some(_)) => race::notify(slot),
+            // Unbounded: only this value's receiver is ordered after us.
+            (Some(slot), None) => slot.release(),
+            (None, _) => {}
+        }
+        c.buf.put(sendx, ep);
+        c.sendx = c.buf.next(sendx);
+        c.buffered += 1;
+        // Release, not SeqCst: Go writes `qcount` plainly under the lock;
+        // the lock-free fast paths (`full`, `empty`) need only what the lock
+        // and the `closed` store already order (see docs/hchan.md). A SeqCst
+        // store is a locked instruction on x86, a third of the cost of an
+        // uncontended operation.
+        self.qcount.store(qcount + 1, Ordering::Release);
+        c.recv_watchers.notify_watchers();
+        self.check(c);
+    }
+
     /// Go's `chanrecv`: takes from a parked sender (through the buffer if
     /// it is full), else from the buffer, else (if `block`) parks until a
     /// sender hands it a value, the channel closes, or `deadline` passes.
@@ -310,65 +400,137 @@ impl<T> HChan<T> {
                 return Err(Fail::Closed);
             }
         }
-
-        let mut c = self.lock();
-        let qcount = self.qcount.load(Ordering::Relaxed);
-        if self.closed.load(Ordering::Relaxed) {
-            if qcount == 0 {
-                return Err(Fail::Closed);
+        // Where a late sender (unbuffered only) delivers if we select it.
+        let late = LateCell::new();
+        // Loops only when a late send that paired with us is given up.
+        loop {
+            let mut c = self.lock();
+            let qcount = self.qcount.load(Ordering::Relaxed);
+            if self.closed.load(Ordering::Relaxed) {
+                if qcount == 0 {
+                    return Err(Fail::Closed);
+                }
+                // Closed but not drained: fall through to the buffer. (A
+                // closed channel has no parked senders.)
+            } else {
+                match self.take_from_sender(&mut c, &late) {
+                    Some((gp, None)) => {
+                        drop(c);
+                        gp.unpark();
+                        match late.wait() {
+                            Some(v) => return Ok(v),
+                            // The late send was given up: look again.
+                            None => continue,
+                        }
+                    }
+                    Some((gp, Some(v))) => return Ok(recv(self, c, v, gp)),
+                    None => {}
+                }
             }
-            // Closed but not drained: fall through to the buffer. (A closed
-            // channel has no parked senders.)
-        } else {
-            let mut ep = None;
-            if let Some(gp) = c.sendq.dequeue(Some(&mut ep), true) {
-                let v = ep.expect("a parked sender's slot holds its value");
-                return Ok(recv(self, c, v, gp));
+
+            if qcount > 0 {
+                let recvx = c.recvx;
+                // SAFETY: `qcount > 0`, so slot `recvx` is full (invariant);
+                // advancing `recvx` and lowering `qcount` marks it empty.
+                let v = unsafe { c.buf.take(recvx) };
+                match (c.raceslot(recvx), self.dataqsiz) {
+                    (Some(slot), Some(_)) => race::notify(slot),
+                    (Some(slot), None) => slot.acquire(),
+                    (None, _) => {}
+                }
+                c.recvx = c.buf.next(recvx);
+                // Release, as in `chansend`.
+                self.qcount.store(qcount - 1, Ordering::Release);
+                c.send_watchers.notify_watchers();
+                self.check(&c);
+                return Ok(v);
             }
-        }
 
-        if qcount > 0 {
-            let recvx = c.recvx;
-            // SAFETY: `qcount > 0`, so slot `recvx` is full (invariant);
-            // advancing `recvx` and lowering `qcount` marks it empty.
-            let v = unsafe { c.buf.take(recvx) };
-            match c.raceslot(recvx) {
-                Some(slot) => race::notify(slot),
-                None => c.racebuf.acquire(),
+            if !block || deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Fail::NotReady);
             }
-            c.recvx = c.buf.next(recvx);
-            // Release, as in `chansend`.
-            self.qcount.store(qcount - 1, Ordering::Release);
-            c.send_watchers.notify_watchers();
-            self.check(&c);
-            return Ok(v);
-        }
 
-        if !block || deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Fail::NotReady);
-        }
-
-        // Park on recvq with an empty slot on our stack for the sender.
-        let at = std::panic::Location::caller();
-        Context::with(|cx| {
-            let mut elem = UnsafeCell::new(None);
-            let oper = Operation::hook(&mut elem);
-            let mysg = Sudog::new(cx, oper, &elem, self.id());
-            cx.publish_wait();
-            // SAFETY: as in `chansend`: we leave only once selected (already
-            // unlinked) or after unlinking ourselves under the lock.
-            unsafe { c.recvq.enqueue(&mysg) };
-            c.send_watchers.notify_watchers();
-            drop(c);
-            let sel = self.gopark(cx, &mysg, deadline, "recv", "chan receive", at);
-            self.after_park(&mysg, sel, |c| &mut c.recvq).map(|()| {
-                // SAFETY: the sender that selected us wrote the slot before
-                // its CAS, which our wait observed (Acquire); it will not
-                // touch it again.
+            // Park on recvq with an empty slot on our stack for the sender.
+            let at = std::panic::Location::caller();
+            let got = Context::with(|cx| {
+                let mut elem = UnsafeCell::new(None);
+                let oper = Operation::hook(&mut elem);
+                let mysg = Sudog::new(cx, oper, &elem, self.id());
+                cx.publish_wait();
+                // SAFETY: as in `chansend`: we leave only once selected
+                // (already unlinked) or after unlinking ourselves under the
+                // lock; a late send that selected us we wait for below.
+                unsafe { c.recvq.enqueue(&mysg) };
+                c.send_watchers.notify_watchers();
+                drop(c);
+                let sel = self.gopark(cx, &mysg, deadline, "recv", "chan receive", at);
+                self.after_park(&mysg, sel, |c| &mut c.recvq)?;
+                match mysg.wait_for_arrival() {
+                    // A select's late send reserved us, then gave up.
+                    ABANDONED => return Ok(None),
+                    // racecheck: a late value's sender synchronized with us
+                    // again, just before FILLED.
+                    FILLED => cx.acquire_handoff(),
+                    _ => {}
+                }
+                // SAFETY: the sender that selected us (or filled us late)
+                // wrote the slot before its CAS (or its FILLED store), which
+                // we observed (Acquire); it will not touch it again.
                 let v = elem.with_mut(|p| unsafe { (*p).take() });
-                v.expect("a receiver completed by a sender has a value")
+                Ok(Some(v.expect("a receiver completed by a sender has a value")))
+            })?;
+            if let Some(v) = got {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// Under the lock: takes the value of the oldest parked sender that can
+    /// still be won: `(sender, Some(value))`. An unbuffered channel's
+    /// oldest sender may be a select's late send, still without its value:
+    /// then it is selected with `late` as the place to deliver to, and
+    /// `(sender, None)` tells the caller to wake it and wait there.
+    fn take_from_sender(&self, c: &mut Locked<T>, late: &LateCell<T>) -> Option<(Context, Option<T>)> {
+        let mut ep = None;
+        let mut paired_late = false;
+        let gp = Context::with(|me| {
+            let (raceslots, recvx) = (&c.raceslots, c.recvx);
+            // racecheck: a full buffer's head slot, which the parked
+            // sender's value refills (see `recv`); an unbuffered channel's
+            // late sender is met as any rendezvous.
+            let meet = meet(self.dataqsiz, raceslots.get(recvx));
+            c.sendq.dequeue_with(true, meet, |sg: &Sudog<T>, step| {
+                if !sg.is_late_sender() {
+                    // SAFETY: lock held; the sudog was just unlinked by us
+                    // and not selected (or, on `Undo`, its owner gave up
+                    // but must take the lock before leaving its frame).
+                    unsafe { sg.exchange(&mut ep) };
+                    return;
+                }
+                match step {
+                    Step::Prepare => {
+                        // racecheck: the late sender publishes into our
+                        // context when it brings the value.
+                        me.publish_wait();
+                        if let Some(stale) = sg.set_peer(Some(late.peer(me.clone()))) {
+                            stale.forget();
+                        }
+                        paired_late = true;
+                    }
+                    Step::Undo => {
+                        if let Some(peer) = sg.set_peer(None) {
+                            peer.forget();
+                        }
+                        late.reset();
+                        paired_late = false;
+                    }
+                }
             })
-        })
+        })?;
+        if paired_late {
+            return Some((gp, None));
+        }
+        Some((gp, Some(ep.expect("a parked sender's slot holds its value"))))
     }
 
     /// What a parked waiter does once `wait_until` returns `sel`: tells
@@ -447,10 +609,10 @@ impl<T> HChan<T> {
         self.closed.store(true, Ordering::SeqCst);
 
         let mut glist = Vec::new();
-        while let Some(gp) = c.recvq.dequeue(None, false) {
+        while let Some(gp) = c.recvq.dequeue(None, false, || Meet::OneWay) {
             glist.push(gp);
         }
-        while let Some(gp) = c.sendq.dequeue(None, false) {
+        while let Some(gp) = c.sendq.dequeue(None, false, || Meet::OneWay) {
             glist.push(gp);
         }
         c.send_watchers.disconnect();
@@ -471,7 +633,14 @@ impl<T> HChan<T> {
             let qcount = self.qcount.load(Ordering::Relaxed);
             assert!(c.sendq.is_empty() || c.recvq.is_empty(), "both queues occupied");
             assert!(qcount == 0 || c.recvq.is_empty(), "values buffered with receivers parked");
-            assert!(qcount == c.buf.size() || c.sendq.is_empty(), "room in the buffer with senders parked");
+            assert!(
+                self.dataqsiz.is_none() || qcount + c.reserved == c.buf.size() || c.sendq.is_empty(),
+                "room in the buffer with senders parked"
+            );
+            assert!(
+                qcount + c.reserved <= c.buf.size() || self.dataqsiz.is_none(),
+                "more slots held than the ring has"
+            );
             assert!(qcount <= c.buf.size());
             let size = c.buf.size();
             if size > 0 {
@@ -567,27 +736,35 @@ fn send<T>(c: MutexGuard<'_, Locked<T>>, gp: Context) {
 /// Go's `recv`, for a receiver that found a parked sender and took its
 /// value `v` (moved out of the sender's slot by `dequeue`).
 ///
-/// Unbuffered: `v` is the value. Buffered: the ring is full (a sender
-/// was parked), so take the value at its head and put `v` at its tail,
-/// which is the same slot; FIFO order is kept, `qcount` does not change.
+/// Unbuffered: `v` is the value. Buffered: a sender parks only when no
+/// slot is free (`qcount + reserved == dataqsiz`), so take the value at
+/// the head and put `v` at the tail; FIFO order is kept, `qcount` does not
+/// change. With no slot reserved the ring is full and head and tail are the
+/// same slot, as in Go. If every slot is reserved (`qcount == 0`), `v` is
+/// the oldest value there is and goes straight to the receiver.
 fn recv<T>(hc: &HChan<T>, mut c: MutexGuard<'_, Locked<T>>, v: T, gp: Context) -> T {
-    let out = if hc.dataqsiz == Some(0) {
+    let out = if hc.dataqsiz == Some(0) || hc.qcount.load(Ordering::Relaxed) == 0 {
         v
     } else {
         let recvx = c.recvx;
-        // SAFETY: the ring is full (a sender was parked; invariant), so
-        // slot `recvx` holds the oldest value. We refill it at once.
+        // SAFETY: `qcount > 0`, so slot `recvx` holds the oldest value.
         let head = unsafe { c.buf.take(recvx) };
-        // Go's two `racenotify` calls on slot `recvx`: `dequeue` already
-        // gave us the parked sender's past, so this one call carries both
-        // its value's and our own history to the slot.
-        if let Some(slot) = c.raceslot(recvx) {
-            race::notify(slot);
-        }
-        c.buf.put(recvx, v);
-        c.buffered += 1;
+        // Go's two `racenotify` calls on slot `recvx` were made by
+        // `dequeue` before it won the sender (`Meet::Slot`): ours took in
+        // the head value's sender, the sender's left it our past.
         c.recvx = c.buf.next(recvx);
-        c.sendx = c.recvx;
+        let sendx = c.sendx;
+        if sendx != recvx {
+            // Reserved slots lie between, so the value goes to the tail,
+            // not to the head slot `dequeue` notified: its receiver must
+            // find the sender's past in this one.
+            if let Some(slot) = c.raceslot(sendx) {
+                gp.notify_for_waiter(slot);
+            }
+        }
+        c.buf.put(sendx, v);
+        c.buffered += 1;
+        c.sendx = c.buf.next(sendx);
         head
     };
     hc.check(&c);

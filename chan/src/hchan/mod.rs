@@ -48,8 +48,9 @@ mod waitq;
 
 use crate::channel::{from_core, Flavor, Receiver, Sender};
 
-pub(crate) use self::chan::select::{Enqueue, HeldLock, SelectSudog};
+pub(crate) use self::chan::select::{Enqueue, HeldLock, Reserve, SelectSudog};
 pub(crate) use self::chan::HChan;
+pub(crate) use self::chan::LatePeer;
 #[doc(hidden)]
 pub use self::chan::Probe;
 

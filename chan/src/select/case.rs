@@ -4,10 +4,10 @@
 //! - `RecvCase` receives. Its result is taken during the select (by the
 //!   select itself, or by a peer that hands the message to its packet or
 //!   sudog), so `SelectedOperation::recv` only hands it over.
-//! - `SendCase` sends a message it was given up front (what `select!`
-//!   builds): like a receive, the select itself completes it.
-//! - `ReadySendCase` is `Select::send`, whose message comes only with
-//!   `SelectedOperation::send`: the select only finds the channel ready.
+//! - `ReadySendCase` sends: `Select::send` and `select!`'s send arms,
+//!   whose message comes only with `SelectedOperation::send`. When it is
+//!   chosen the case sets aside what the message needs (a ring slot, a
+//!   buffer slot, a waiting receiver), so that the send never blocks.
 //!
 //! The rendezvous flavors (`bounded(0)`, hchan) list a packet or sudog that
 //! a peer completes and then selects the select's context with that case's
@@ -17,12 +17,12 @@ use std::time::Instant;
 
 use crate::channel::{Flavor, Receiver, Sender};
 use crate::context::{Context, Operation};
-use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::err::{RecvError, TryRecvError};
 use crate::flavors::ring;
 use crate::flavors::ring::select::Reserve;
 use crate::flavors::zero::select::{LateSend, SelectPacket};
 use crate::flavors::zero::Arrival;
-use crate::hchan::{Enqueue, HeldLock, SelectSudog};
+use crate::hchan::{Enqueue, HChan, HeldLock, LatePeer, Reserve as HchanReserve, SelectSudog};
 
 use super::erased::Erased;
 use super::list::CaseList;
@@ -53,8 +53,6 @@ pub(crate) enum Mode {
 pub(crate) enum Outcome {
     /// A receive completed: `Result<T, RecvError>`.
     Received { chan: *const (), result: Erased },
-    /// A send completed: `Result<(), SendError<T>>`.
-    Sent { chan: *const (), result: Erased },
     /// A send may go now; the caller sends. `reserved` holds the ring slot
     /// claimed for it, if the channel is a ring.
     SendReady { chan: *const (), reserved: Option<Reserved> },
@@ -74,7 +72,10 @@ pub(crate) struct Reserved {
 /// A reservation of a channel of `T`: `fill` delivers the message, and
 /// dropping it unfilled gives the reservation up.
 trait Owed<T> {
-    fn fill(self, msg: T);
+    /// Delivers `msg`, or gives it back if the reservation was lost (a
+    /// receiver passed a ring slot whose message was late): the caller then
+    /// sends it as a plain send does.
+    fn fill(self, msg: T) -> Result<(), T>;
 }
 
 /// A claimed ring slot.
@@ -86,7 +87,7 @@ struct RingSlot<T> {
 }
 
 impl<T> Owed<T> for RingSlot<T> {
-    fn fill(self, msg: T) {
+    fn fill(self, msg: T) -> Result<(), T> {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: the ring is alive (see the field), and the reservation is
         // used once: `this` is not dropped, so `abandon_reserved` never runs.
@@ -102,32 +103,44 @@ impl<T> Drop for RingSlot<T> {
 }
 
 impl<T> Owed<T> for LateSend<T> {
-    fn fill(self, msg: T) {
+    fn fill(self, msg: T) -> Result<(), T> {
         self.send(msg);
+        Ok(())
     }
 }
 
 impl Reserved {
     fn new<T, O: Owed<T>>(owed: O) -> Reserved {
+        /// Delivers the message in `*msg`, or puts it back there if the
+        /// reservation was lost.
         unsafe fn fill<T, O: Owed<T>>(owed: Erased, msg: *mut ()) {
             // SAFETY: `owed` was made from an `O` in `new`, and `send`
             // passes it here once; `msg` points to a full `Option<T>`.
             let owed = unsafe { owed.into::<O>() };
-            let msg = unsafe { (*(msg as *mut Option<T>)).take() }.expect("a message to deliver");
-            owed.fill(msg);
+            // SAFETY: `msg` points to the caller's full `Option<T>`, which
+            // nothing else touches during this call.
+            let slot = unsafe { &mut *(msg as *mut Option<T>) };
+            if let Err(back) = owed.fill(slot.take().expect("a message to deliver")) {
+                *slot = Some(back);
+            }
         }
         Reserved { owed: Erased::new(owed), fill: fill::<T, O> }
     }
 
-    /// Delivers `msg` to what was reserved.
+    /// Delivers `msg` to what was reserved, or gives it back if the
+    /// reservation was lost (see [`Owed::fill`]).
     ///
     /// # Safety
     /// `T` is the channel's message type (the caller checked the channel).
-    pub(crate) unsafe fn send<T>(self, msg: T) {
+    pub(crate) unsafe fn send<T>(self, msg: T) -> Result<(), T> {
         let mut msg = Some(msg);
         // SAFETY: `fill` was made for this `T` (contract) and for the type
         // of `owed`, which it consumes.
-        unsafe { (self.fill)(self.owed, &mut msg as *mut Option<T> as *mut ()) }
+        unsafe { (self.fill)(self.owed, &mut msg as *mut Option<T> as *mut ()) };
+        match msg {
+            None => Ok(()),
+            Some(back) => Err(back),
+        }
     }
 }
 
@@ -387,6 +400,12 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
             (Flavor::Hchan(c), Some(Parked::Hchan(sudog))) => {
                 c.select_dequeue_recv(held, sudog);
                 if won {
+                    // A `Select::send` of an unbuffered channel may have
+                    // reserved us and bring the value late, or give up
+                    // (then this select goes on).
+                    if sudog.success() && !sudog.wait_for_value() {
+                        return false;
+                    }
                     self.result = Some(if sudog.success() {
                         // SAFETY: the sender that won us dequeued our sudog
                         // and filled `elem` before its CAS; it is unlinked.
@@ -437,177 +456,57 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
     }
 }
 
-pub(crate) struct SendCase<'a, T> {
-    sender: &'a Sender<T>,
-    msg: Option<T>,
-    parked: Option<Parked<T>>,
-    result: Option<Result<(), SendError<T>>>,
-    anchor: u8,
-}
-
-impl<'a, T> SendCase<'a, T> {
-    pub(crate) fn new(sender: &'a Sender<T>, msg: T) -> Self {
-        SendCase { sender, msg: Some(msg), parked: None, result: None, anchor: 0 }
-    }
-
-    fn flavor(&self) -> &'a Flavor<T> {
-        &self.sender.flavor
-    }
-
-    fn msg(&mut self) -> T {
-        self.msg.take().expect("an uncompleted send case holds its message")
-    }
-}
-
-impl<'a, T> Case<'a> for SendCase<'a, T> {
-    fn oper(&mut self) -> Operation {
-        Operation::hook(&mut self.anchor)
-    }
-
-    fn try_complete(&mut self) -> bool {
-        let msg = self.msg();
-        match self.sender.try_send(msg) {
-            Ok(()) => self.result = Some(Ok(())),
-            Err(TrySendError::Disconnected(msg)) => self.result = Some(Err(SendError(msg))),
-            Err(TrySendError::Full(msg)) => {
-                self.msg = Some(msg);
-                return false;
-            }
-        }
-        true
-    }
-
-    fn is_ready(&self) -> bool {
-        can_send(self.flavor())
-    }
-
-    fn register(&mut self, held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
-        debug_assert_eq!(mode, Mode::Complete, "select! never only observes");
-        let flavor = self.flavor();
-        match flavor {
-            Flavor::Ring(c) => {
-                if c.watch_send(oper, cx) {
-                    c.unwatch_send(oper);
-                    Wait::Ready
-                } else {
-                    Wait::Listed
-                }
-            }
-            Flavor::Zero(c) => {
-                let msg = self.msg();
-                let packet = Parked::zero(&mut self.parked);
-                // SAFETY: the packet is boxed and stays in `self.parked`
-                // until `unregister`.
-                match unsafe { c.select_list_send(packet, msg, oper, cx) } {
-                    Ok(()) => Wait::Listed,
-                    Err(msg) => {
-                        self.msg = Some(msg);
-                        Wait::Ready
-                    }
-                }
-            }
-            Flavor::Hchan(c) => {
-                let msg = self.msg();
-                let sudog = Parked::hchan(&mut self.parked);
-                // SAFETY: as above.
-                match unsafe { c.select_enqueue_send(held, sudog, msg, oper, cx) } {
-                    Ok(()) => Wait::Listed,
-                    Err((why, msg)) => {
-                        self.msg = Some(msg);
-                        if why == Enqueue::OwnOpposite {
-                            Wait::Poll
-                        } else {
-                            Wait::Ready
-                        }
-                    }
-                }
-            }
-            // These never block a send.
-            Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_) => Wait::Ready,
-        }
-    }
-
-    fn unregister(&mut self, held: Held<'_, 'a>, oper: Operation, won: bool) -> bool {
-        match (self.flavor(), &self.parked) {
-            (Flavor::Ring(c), _) => c.unwatch_send(oper),
-            (Flavor::Zero(c), Some(Parked::Zero(packet))) => {
-                let listed = c.select_unlist_send(oper);
-                if won {
-                    debug_assert!(!listed, "a selected entry was removed by its peer");
-                    // The receiver took the message before selecting us.
-                    self.result = Some(Ok(()));
-                    return true;
-                }
-                // SAFETY: we unlisted the entry under the lock just now (an
-                // entry leaves otherwise only when a peer wins it, and no
-                // peer did: `won` is false), so no peer can reach the packet.
-                self.msg = unsafe { packet.take() };
-                debug_assert!(self.msg.is_some(), "an unselected sender keeps its message");
-            }
-            (Flavor::Hchan(c), Some(Parked::Hchan(sudog))) => {
-                c.select_dequeue_send(held, sudog);
-                // SAFETY: the sudog is unlinked now: by us under the lock,
-                // or by a peer that completed us or gave the value back.
-                let left = unsafe { sudog.take() };
-                if won {
-                    self.result = Some(if sudog.success() {
-                        Ok(())
-                    } else {
-                        // `closechan` woke us; our value is still in `elem`.
-                        Err(SendError(left.expect("a sender woken by close keeps its value")))
-                    });
-                    return true;
-                }
-                self.msg = left;
-                debug_assert!(self.msg.is_some(), "an unselected sender keeps its message");
-            }
-            _ => {}
-        }
-        false
-    }
-
-    fn next_due(&self) -> Option<Instant> {
-        None
-    }
-
-    fn needs_listing(&self) -> bool {
-        needs_listing(self.flavor())
-    }
-
-    fn hchan(&self) -> Option<*const ()> {
-        hchan_of(self.flavor())
-    }
-
-    fn lock_hchan(&self) -> Option<Box<dyn HeldLock + 'a>> {
-        lock_hchan(self.flavor())
-    }
-
-    fn take_outcome(&mut self) -> Outcome {
-        let result = self.result.take().expect("only a completed case is taken");
-        Outcome::Sent { chan: chan_of(self.flavor()), result: Erased::new(result) }
-    }
-
-    fn push_clone(&self, _index: usize, _list: &mut CaseList<'a>) {
-        // `select!` builds these for one use and never clones its `Select`
-        // (the user cannot name it).
-        unreachable!("a send case with its message is never cloned")
-    }
-}
-
 pub(crate) struct ReadySendCase<'a, T> {
     sender: &'a Sender<T>,
-    /// The ring slot claimed when the case was selected.
-    reserved: Option<Reserved>,
+    /// The late-sender entry a rendezvous or unbuffered hchan channel lists
+    /// (kept from round to round), or, once the case is chosen, what was
+    /// set aside for the message. One field for both, so that the case
+    /// fits inline in a select (`stored.rs`).
+    state: Option<SendState<T>>,
+    /// Registered as a watcher (`ready`), not as a late sender.
+    watching: bool,
     anchor: u8,
+}
+
+/// See `ReadySendCase::state`.
+enum SendState<T> {
+    Parked(Option<Parked<T>>),
+    Reserved(Reserved),
 }
 
 impl<'a, T> ReadySendCase<'a, T> {
     pub(crate) fn new(sender: &'a Sender<T>) -> Self {
-        ReadySendCase { sender, reserved: None, anchor: 0 }
+        ReadySendCase { sender, state: None, watching: false, anchor: 0 }
     }
 
     fn flavor(&self) -> &'a Flavor<T> {
         &self.sender.flavor
+    }
+
+    fn reserve(&mut self, reserved: Reserved) {
+        self.state = Some(SendState::Reserved(reserved));
+    }
+
+    /// The entry's state, allocated on first use (see `Parked`).
+    fn parked(&mut self) -> &mut Option<Parked<T>> {
+        if !matches!(self.state, Some(SendState::Parked(_))) {
+            self.state = Some(SendState::Parked(None));
+        }
+        match &mut self.state {
+            Some(SendState::Parked(parked)) => parked,
+            _ => unreachable!("just set"),
+        }
+    }
+}
+
+/// Whether a `Select::send` on `flavor` lists itself as a late sender when
+/// it waits (rather than watching): the rendezvous flavors, where a
+/// receiver must find someone to pair with.
+fn lists_late_sender<T>(flavor: &Flavor<T>) -> bool {
+    match flavor {
+        Flavor::Zero(_) => true,
+        Flavor::Hchan(c) => c.capacity() == Some(0),
+        _ => false,
     }
 }
 
@@ -617,11 +516,13 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
     }
 
     fn try_complete(&mut self) -> bool {
+        // racecheck: trying a send case reads the channel, as Go's select.
+        self.sender.race_send(std::panic::Location::caller());
         match self.flavor() {
             // Claim the slot now, so that the send cannot block later.
             Flavor::Ring(c) => match c.reserve_send() {
                 Reserve::Slot(pos) => {
-                    self.reserved = Some(Reserved::new(RingSlot { ring: &***c as *const ring::Channel<T>, pos }));
+                    self.reserve(Reserved::new(RingSlot { ring: &***c as *const ring::Channel<T>, pos }));
                     true
                 }
                 Reserve::Full => false,
@@ -631,13 +532,25 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
             // its message when `SelectedOperation::send` brings it.
             Flavor::Zero(c) => match c.reserve_receiver() {
                 Ok(late) => {
-                    self.reserved = Some(Reserved::new(late));
+                    self.reserve(Reserved::new(late));
                     true
                 }
                 Err(closed) => closed,
             },
-            // hchan, like Go's runtime, cannot: ready means a receiver
-            // waits or there is room now (see `SelectedOperation::send`).
+            // The same, as hchan can: a slot held in the buffer, or a
+            // parked receiver of an unbuffered channel set aside.
+            Flavor::Hchan(c) => match c.reserve_send() {
+                HchanReserve::Room => {
+                    self.reserve(Reserved::new(HchanRoom { chan: &***c as *const HChan<T> }));
+                    true
+                }
+                HchanReserve::Receiver(peer) => {
+                    self.reserve(Reserved::new(peer));
+                    true
+                }
+                HchanReserve::Closed => true,
+                HchanReserve::NotReady => false,
+            },
             _ => self.is_ready(),
         }
     }
@@ -646,8 +559,10 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         can_send(self.flavor())
     }
 
-    fn register(&mut self, _held: Held<'_, 'a>, oper: Operation, cx: &Context, _mode: Mode) -> Wait {
-        match self.flavor() {
+    fn register(&mut self, held: Held<'_, 'a>, oper: Operation, cx: &Context, mode: Mode) -> Wait {
+        let flavor = self.flavor();
+        self.watching = mode == Mode::Observe || !lists_late_sender(flavor);
+        match flavor {
             Flavor::Ring(c) => {
                 if c.watch_send(oper, cx) {
                     c.unwatch_send(oper);
@@ -656,35 +571,88 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
                     Wait::Listed
                 }
             }
-            // No message to list yet: watch for a receiver to wait.
-            Flavor::Zero(c) => {
+            // Watching only: wake when a receiver waits.
+            Flavor::Zero(c) if self.watching => {
                 if c.watch_send(oper, cx) {
                     Wait::Ready
                 } else {
                     Wait::Listed
+                }
+            }
+            // Waiting to send: listed as a sender whose message comes
+            // later, so that a receiver (even one that only polls) pairs
+            // with it, as with any waiting sender.
+            Flavor::Zero(c) => {
+                let packet = Parked::zero(self.parked());
+                // SAFETY: the packet is boxed and stays in `self.state`
+                // until `unregister` has unlisted it or found it selected.
+                if unsafe { c.select_list_late_send(packet, oper, cx) } {
+                    Wait::Listed
+                } else {
+                    Wait::Ready
+                }
+            }
+            Flavor::Hchan(c) if self.watching => {
+                if c.watch_send(oper, cx) {
+                    Wait::Ready
+                } else {
+                    Wait::Listed
+                }
+            }
+            Flavor::Hchan(c) => {
+                let sudog = Parked::hchan(self.parked());
+                // SAFETY: as for the packet above.
+                match unsafe { c.select_enqueue_late_send(held, sudog, oper, cx) } {
+                    Enqueue::Queued => Wait::Listed,
+                    Enqueue::Ready => Wait::Ready,
+                    Enqueue::OwnOpposite => Wait::Poll,
                 }
             }
             Flavor::List(_) | Flavor::At(_) | Flavor::Tick(_) | Flavor::Never(_) => Wait::Ready,
-            // Go's hchan wakes a parked sender only by taking its message,
-            // which this case does not have yet: it watches instead.
-            Flavor::Hchan(c) => {
-                if c.watch_send(oper, cx) {
-                    Wait::Ready
-                } else {
-                    Wait::Listed
-                }
-            }
         }
     }
 
-    fn unregister(&mut self, _held: Held<'_, 'a>, oper: Operation, _won: bool) -> bool {
-        match self.flavor() {
-            Flavor::Ring(c) => c.unwatch_send(oper),
-            Flavor::Zero(c) => c.unwatch_send(oper),
-            Flavor::Hchan(c) => c.unwatch_send(oper),
-            _ => {}
-        }
-        false
+    fn unregister(&mut self, held: Held<'_, 'a>, oper: Operation, won: bool) -> bool {
+        let reserved = match (self.flavor(), &self.state) {
+            (Flavor::Ring(c), _) => {
+                c.unwatch_send(oper);
+                return false;
+            }
+            (Flavor::Zero(c), _) if self.watching => {
+                c.unwatch_send(oper);
+                return false;
+            }
+            (Flavor::Hchan(c), _) if self.watching => {
+                c.unwatch_send(oper);
+                return false;
+            }
+            (Flavor::Zero(c), Some(SendState::Parked(Some(Parked::Zero(packet))))) => {
+                let listed = c.select_unlist_send(oper);
+                if !won {
+                    return false;
+                }
+                debug_assert!(!listed, "a selected entry was removed by its peer");
+                // A receiver selected us and waits for the message.
+                packet.take_peer().map(Reserved::new)
+            }
+            (Flavor::Hchan(c), Some(SendState::Parked(Some(Parked::Hchan(sudog))))) => {
+                c.select_dequeue_send(held, sudog);
+                if !won {
+                    return false;
+                }
+                // A receiver selected us and waits for the message, or
+                // `closechan` woke us (no peer: the send fails).
+                if sudog.success() {
+                    sudog.take_peer().map(Reserved::new)
+                } else {
+                    None
+                }
+            }
+            _ => return false,
+        };
+        // The entry is unlisted: its box may go.
+        self.state = reserved.map(SendState::Reserved);
+        true
     }
 
     fn forward_wakeup(&self) {
@@ -701,11 +669,65 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
         needs_listing(self.flavor())
     }
 
+    fn hchan(&self) -> Option<*const ()> {
+        if lists_late_sender(self.flavor()) {
+            hchan_of(self.flavor())
+        } else {
+            None
+        }
+    }
+
+    fn lock_hchan(&self) -> Option<Box<dyn HeldLock + 'a>> {
+        if lists_late_sender(self.flavor()) {
+            lock_hchan(self.flavor())
+        } else {
+            None
+        }
+    }
+
     fn take_outcome(&mut self) -> Outcome {
-        Outcome::SendReady { chan: chan_of(self.flavor()), reserved: self.reserved.take() }
+        let reserved = match self.state.take() {
+            Some(SendState::Reserved(reserved)) => Some(reserved),
+            other => {
+                self.state = other;
+                None
+            }
+        };
+        Outcome::SendReady { chan: chan_of(self.flavor()), reserved }
     }
 
     fn push_clone(&self, index: usize, list: &mut CaseList<'a>) {
         list.push_with(index, || ReadySendCase::new(self.sender))
+    }
+}
+
+/// A slot held in an hchan channel's buffer (`HChan::reserve_send`).
+struct HchanRoom<T> {
+    /// Alive while the `SelectedOperation` holding this lives: it borrows
+    /// the sender for as long.
+    chan: *const HChan<T>,
+}
+
+impl<T> Owed<T> for HchanRoom<T> {
+    fn fill(self, msg: T) -> Result<(), T> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: alive (see the field); `this` is not dropped, so the slot
+        // is used once.
+        unsafe { (*this.chan).send_reserved_room(msg) };
+        Ok(())
+    }
+}
+
+impl<T> Drop for HchanRoom<T> {
+    fn drop(&mut self) {
+        // SAFETY: alive (see the field); not filled, so given up once here.
+        unsafe { (*self.chan).abandon_reserved_room() }
+    }
+}
+
+impl<T> Owed<T> for LatePeer<T> {
+    fn fill(self, msg: T) -> Result<(), T> {
+        LatePeer::fill(self, msg);
+        Ok(())
     }
 }

@@ -196,12 +196,17 @@ mod tests {
 
     #[test]
     fn every_case_is_dropped_once() {
+        // Each case holds a received message until it is dropped.
         let rc = std::rc::Rc::new(());
-        let (s, _r) = crate::bounded(1);
+        let (s, r) = crate::unbounded();
         for n in [0, 3, 4, 5, 9] {
             let mut list = CaseList::new();
             for i in 0..n {
-                list.push(i, super::super::case::SendCase::new(&s, rc.clone()));
+                s.send(rc.clone()).unwrap();
+                list.push(i, RecvCase::new(&r));
+            }
+            for (_, case) in list.iter_mut() {
+                assert!(case.try_complete());
             }
             if n > 0 {
                 drop(list.remove(0));

@@ -1,5 +1,5 @@
-//! `select!` and `select_biased!`, with crossbeam-channel's syntax, built
-//! on [`Select`](crate::Select).
+//! `select!` and `select_biased!`, with crossbeam-channel's syntax and
+//! rules, built on the select machinery of [`Select`](crate::Select).
 //!
 //! The expansion runs in three steps, all in `__select_internal!`:
 //!
@@ -7,16 +7,18 @@
 //!    evaluates the handle once, binding it with `match` (so a temporary
 //!    such as `chan::after(..)` lives to the end of the select), and passes
 //!    the binding on; a `default` arm is set aside.
-//! 2. `@run` builds the `Select`, adds every arm in written order (so the
-//!    k-th arm gets index k), evaluates each send's message, and selects:
-//!    blocking, `try_select` for `default`, `select_timeout` for
-//!    `default(timeout)`.
+//! 2. `@run` builds a select, adds every arm in written order (so the k-th
+//!    arm gets index k), and selects: blocking, `try_select` for
+//!    `default`, `select_timeout` for `default(timeout)`.
 //! 3. `@dispatch` compares the selected index with 0, 1, 2, ... and runs
-//!    the matching arm's body with its pattern bound to the result.
+//!    the matching arm: a receive's result is bound to its pattern; a
+//!    send's message expression is evaluated only now, for the chosen arm,
+//!    and handed to `SelectedOperation::send`.
 //!
-//! Unlike crossbeam, every send arm's message is evaluated before the
-//! select, as in Go, and the select itself completes the chosen send;
-//! the messages of the arms not chosen are dropped.
+//! The select is a `__MacroSelect`: a [`Select`](crate::Select) that is
+//! neither `Send` nor `Sync`, so its arms take any message type (a
+//! non-`Send` one included) while a `Select` shared between threads keeps
+//! its `T: Send` bounds. The expansion contains no `unsafe` code.
 
 /// Waits on several channel operations at once and runs the arm of the one
 /// that goes, as Go's `select` statement.
@@ -26,13 +28,36 @@
 /// - `recv(r) -> msg => body`: `msg` is `Result<T, RecvError>` (an error
 ///   once `r` is closed and drained);
 /// - `send(s, value) -> res => body`: `res` is `Result<(), SendError<T>>`;
-/// - `default => body`: runs if no operation can go right now;
+///   `value` is evaluated only if this arm is chosen (as in
+///   crossbeam-channel, and unlike Go, which evaluates every send's value
+///   first);
+/// - `default => body` (or `default() => body`): runs if no operation can
+///   go right now;
 /// - `default(timeout) => body`: runs if none could go within `timeout`.
 ///
 /// When several operations can go, one is chosen uniformly at random. Any
 /// mix of flavors may appear (`bounded`, `unbounded`, `hchan`, timers).
-/// Every handle and every message is evaluated once, in written order,
-/// before waiting.
+/// Every handle is evaluated once, in written order, before waiting.
+/// Messages of any type may be sent and received, `Send` or not.
+///
+/// A chosen send never blocks: the select sets aside a slot, or a waiting
+/// receiver, for the message before it runs the arm.
+///
+/// ```
+/// use std::collections::VecDeque;
+///
+/// let (s, r) = chan::bounded(1);
+/// let (_done_s, done) = chan::bounded::<()>(0);
+/// let mut queue = VecDeque::from([1, 2]);
+/// s.send(0).unwrap(); // full: the send arm cannot go
+/// chan::select! {
+///     send(s, queue.pop_front().unwrap()) -> _ => unreachable!(),
+///     recv(done) -> _ => unreachable!(),
+///     default => {}
+/// }
+/// assert_eq!(queue.len(), 2, "the message of an arm not chosen is not evaluated");
+/// assert_eq!(r.recv(), Ok(0));
+/// ```
 ///
 /// ```
 /// use std::time::Duration;
@@ -74,21 +99,32 @@ macro_rules! select_biased {
     };
 }
 
+/// crossbeam-channel's name for the macro behind its `select!`, which
+/// some programs call directly. Not part of the API; use
+/// [`select!`](crate::select!).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! crossbeam_channel_internal {
+    ($($tokens:tt)*) => {
+        $crate::__select_internal!(@parse new [] [] $($tokens)*)
+    };
+}
+
 /// The machinery of [`select!`]; not part of the API.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_internal {
-    // Step 1: arms.
-    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] recv($r:expr) -> $p:pat => $($rest:tt)*) => {
+    // Step 1: arms. Each head may end with a comma, as crossbeam's may.
+    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] recv($r:expr $(,)?) -> $p:pat => $($rest:tt)*) => {
         $crate::__select_internal!(@body $ctor [$($arms)*] [$($default)*] (recv ($r)) ($p) $($rest)*)
     };
-    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] send($s:expr, $v:expr) -> $p:pat => $($rest:tt)*) => {
+    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] send($s:expr, $v:expr $(,)?) -> $p:pat => $($rest:tt)*) => {
         $crate::__select_internal!(@body $ctor [$($arms)*] [$($default)*] (send ($s) ($v)) ($p) $($rest)*)
     };
-    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] default => $($rest:tt)*) => {
+    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] default $(())? => $($rest:tt)*) => {
         $crate::__select_internal!(@body $ctor [$($arms)*] [$($default)*] (default ()) (_) $($rest)*)
     };
-    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] default($t:expr) => $($rest:tt)*) => {
+    (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*] default($t:expr $(,)?) => $($rest:tt)*) => {
         $crate::__select_internal!(@body $ctor [$($arms)*] [$($default)*] (default ($t)) (_) $($rest)*)
     };
     (@parse $ctor:ident [$($arms:tt)*] [$($default:tt)*]) => {
@@ -142,48 +178,48 @@ macro_rules! __select_internal {
         // reassign a handle (Go's "set the channel to nil"), and is dropped
         // where it is (`mem::drop` would first copy its inline cases).
         let __op = {
-            let mut __sel = $crate::Select::$ctor();
-            $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
+            let mut __sel = $crate::__MacroSelect::$ctor();
+            $( $crate::__select_internal!(@add __sel $kind $h); )*
             __sel.select()
         };
-        $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
+        $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($($v)?) ($p) ($b)))*])
     }};
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] [() ($default:expr)]) => {{
         let __res = {
-            let mut __sel = $crate::Select::$ctor();
-            $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
+            let mut __sel = $crate::__MacroSelect::$ctor();
+            $( $crate::__select_internal!(@add __sel $kind $h); )*
             __sel.try_select()
         };
         match __res {
             ::std::result::Result::Ok(__op) => {
-                $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
+                $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($($v)?) ($p) ($b)))*])
             }
             ::std::result::Result::Err(_) => $default,
         }
     }};
     (@run $ctor:ident [$(($kind:ident $h:ident ($($v:expr)?) ($p:pat) ($b:expr)))*] [($t:expr) ($default:expr)]) => {{
         let __res = {
-            let mut __sel = $crate::Select::$ctor();
-            $( $crate::__select_internal!(@add __sel $kind $h ($($v)?)); )*
+            let mut __sel = $crate::__MacroSelect::$ctor();
+            $( $crate::__select_internal!(@add __sel $kind $h); )*
             __sel.select_timeout($t)
         };
         match __res {
             ::std::result::Result::Ok(__op) => {
-                $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($p) ($b)))*])
+                $crate::__select_internal!(@dispatch __op (0usize) [$(($kind $h ($($v)?) ($p) ($b)))*])
             }
             ::std::result::Result::Err(_) => $default,
         }
     }};
 
-    (@add $sel:ident recv $h:ident ()) => {
+    (@add $sel:ident recv $h:ident) => {
         $sel.recv($h)
     };
-    (@add $sel:ident send $h:ident ($v:expr)) => {
-        $sel.__send_value($h, $v)
+    (@add $sel:ident send $h:ident) => {
+        $sel.send($h)
     };
 
-    // Step 3: run the chosen arm.
-    (@dispatch $op:ident ($k:expr) [(recv $h:ident ($p:pat) ($b:expr)) $($rest:tt)*]) => {
+    // Step 3: run the chosen arm; a send's message is evaluated here.
+    (@dispatch $op:ident ($k:expr) [(recv $h:ident () ($p:pat) ($b:expr)) $($rest:tt)*]) => {
         if $op.index() == $k {
             let $p = $op.recv($h);
             $b
@@ -191,9 +227,9 @@ macro_rules! __select_internal {
             $crate::__select_internal!(@dispatch $op ($k + 1) [$($rest)*])
         }
     };
-    (@dispatch $op:ident ($k:expr) [(send $h:ident ($p:pat) ($b:expr)) $($rest:tt)*]) => {
+    (@dispatch $op:ident ($k:expr) [(send $h:ident ($v:expr) ($p:pat) ($b:expr)) $($rest:tt)*]) => {
         if $op.index() == $k {
-            let $p = $op.__sent($h);
+            let $p = $op.send($h, $v);
             $b
         } else {
             $crate::__select_internal!(@dispatch $op ($k + 1) [$($rest)*])

@@ -29,7 +29,7 @@ use crate::channel::{Receiver, Sender};
 use crate::context::{Context, Patience, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
-use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, SendCase, Wait};
+use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, Wait};
 use self::list::CaseList;
 use self::stored::StoredCase;
 use crate::hchan::HeldLock;
@@ -59,11 +59,18 @@ const SMALL_SELECT: usize = 32;
 /// closed channel, or a send on one, is ready (it fails at once).
 ///
 /// A receive is performed by the select itself, so `recv` on the selected
-/// operation never blocks. A send's message is only known at `send`; the
-/// select guarantees the channel was ready, and `send` then sends, which
-/// blocks only if another thread took the room (or the waiting receiver) in
-/// between. [`select!`](crate::select!) has its messages up front and
-/// completes sends inside the select, as Go does.
+/// operation never blocks. A send's message is only known at `send`, so
+/// when a send is chosen the select sets aside what the message will need:
+/// a slot of a buffered channel, or a waiting receiver of a `bounded(0)`
+/// one (which then waits for the message). `send` on the selected operation
+/// therefore never blocks, on any flavor. One exception on the lock-free
+/// ring: a receiver that finds the set-aside slot still empty while later
+/// messages are ready passes it rather than wait (see
+/// [`Receiver::try_recv`]); the late `send` then sends as
+/// [`Sender::send`] does. While a `Select::send` waits on a `bounded(0)`
+/// channel, it counts as a waiting sender: a receiver (even `try_recv`)
+/// pairs with it and waits for the select's owner to bring the message,
+/// as in crossbeam-channel.
 ///
 /// ```
 /// use std::thread;
@@ -120,8 +127,11 @@ impl<'a> Select<'a> {
     /// Adds a send operation; returns its index.
     ///
     /// `T: Send` lets the `Select` itself be sent to and shared with other
-    /// threads, as crossbeam-channel's is (a channel of a non-`Send` type is
-    /// confined to one thread anyway).
+    /// threads, as crossbeam-channel's is. crossbeam's `Select` takes any
+    /// `T` while being `Send` too, which would let safe code move a
+    /// channel of a non-`Send` type to another thread; here the bound
+    /// keeps that out. [`select!`](crate::select!) needs no such bound
+    /// (its select never leaves the thread), so its arms take any type.
     pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
         self.add(|| ReadySendCase::new(s))
     }
@@ -130,13 +140,6 @@ impl<'a> Select<'a> {
     /// [`send`](Select::send).
     pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
         self.add(|| RecvCase::new(r))
-    }
-
-    /// Adds a send of `msg` that the select completes itself (what
-    /// `select!` uses). Not part of the stable API.
-    #[doc(hidden)]
-    pub fn __send_value<T: Send>(&mut self, s: &'a Sender<T>, msg: T) -> usize {
-        self.add(move || SendCase::new(s, msg))
     }
 
     /// Removes the operation with `index`.
@@ -213,6 +216,7 @@ impl<'a> Select<'a> {
     /// The select loop; returns the position of the case that went.
     #[track_caller]
     fn run(&mut self, until: Until, mode: Mode) -> Option<usize> {
+        crate::race::operation();
         // Go's `pollorder`: on the stack for the usual few cases, so that a
         // select that goes at once allocates nothing for it.
         let n = self.cases.len();
@@ -251,9 +255,22 @@ impl<'a> Select<'a> {
         }
         let order: &[usize] = order;
         if let Until::Now = until {
-            return None;
+            return self.last_pass(order, mode);
         }
         crate::trace::finished(self.wait_rounds(order, until, mode, std::panic::Location::caller()))
+    }
+
+    /// One more try of every case before a select gives up (`try_select`,
+    /// or a deadline that has passed), as crossbeam-channel does. A first
+    /// pass sees each case empty at a different moment; a second one sees
+    /// whatever the others completed before the first pass ended, so a
+    /// program that sends on one channel and then takes a message from
+    /// another (making room for the select's peer, which then sends) never
+    /// finds every case empty.
+    #[cold]
+    #[inline(never)]
+    fn last_pass(&mut self, order: &[usize], mode: Mode) -> Option<usize> {
+        order.iter().copied().find(|&pos| try_case(&mut *self.cases[pos].1, mode))
     }
 
     /// The rest of the select loop, after a first try of every case found
@@ -295,7 +312,7 @@ impl<'a> Select<'a> {
         loop {
             let deadline = match until {
                 Until::Now => return None,
-                Until::Deadline(d) if Instant::now() >= d => return None,
+                Until::Deadline(d) if Instant::now() >= d => return self.last_pass(order, mode),
                 Until::Deadline(d) => Some(d),
                 Until::Forever => None,
             };
@@ -499,6 +516,9 @@ thread_local! {
 
 impl PollRng {
     fn load() -> PollRng {
+        if let Some(x) = crate::race::schedule_random() {
+            return PollRng(x | 1);
+        }
         match POLL_RNG.try_with(|rng| rng.get()) {
             Ok(x) if x != 0 => PollRng(x),
             _ => PollRng(seed()),
@@ -546,6 +566,55 @@ unsafe impl Send for Select<'_> {}
 // handle references, `biased` and `next_index`; none touches a packet,
 // sudog, message or result, so sharing `&Select` never shares a `T`.
 unsafe impl Sync for Select<'_> {}
+
+/// The select [`select!`](crate::select!) builds: a [`Select`] confined to
+/// the thread that runs the macro (neither `Send` nor `Sync`), so that its
+/// operations need no `T: Send` bound and the macro's arms take any message
+/// type, as crossbeam-channel's do. Not part of the API.
+#[doc(hidden)]
+pub struct __MacroSelect<'a> {
+    sel: Select<'a>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Default for __MacroSelect<'_> {
+    fn default() -> Self {
+        __MacroSelect::new()
+    }
+}
+
+#[doc(hidden)]
+impl<'a> __MacroSelect<'a> {
+    pub fn new() -> Self {
+        __MacroSelect { sel: Select::new(), _not_send: PhantomData }
+    }
+
+    pub fn new_biased() -> Self {
+        __MacroSelect { sel: Select::new_biased(), _not_send: PhantomData }
+    }
+
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.sel.add(|| RecvCase::new(r))
+    }
+
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+        self.sel.add(|| ReadySendCase::new(s))
+    }
+
+    #[track_caller]
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        self.sel.select()
+    }
+
+    pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
+        self.sel.try_select()
+    }
+
+    #[track_caller]
+    pub fn select_timeout(&mut self, timeout: Duration) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.sel.select_timeout(timeout)
+    }
+}
 
 impl Default for Select<'_> {
     fn default() -> Self {
@@ -607,9 +676,14 @@ impl SelectedOperation<'_> {
         match self.outcome.take() {
             Some(Outcome::SendReady { chan, reserved }) if chan == chan_of_sender(s) => match reserved {
                 Some(slot) => {
-                    // SAFETY: the same channel, so a ring of messages `T`.
-                    unsafe { slot.send(msg) };
-                    Ok(())
+                    s.race_send(std::panic::Location::caller());
+                    // SAFETY: the same channel, so a reservation for
+                    // messages `T`.
+                    match unsafe { slot.send(msg) } {
+                        Ok(()) => Ok(()),
+                        // The reservation was lost: send as `send` does.
+                        Err(msg) => s.send(msg),
+                    }
                 }
                 None => s.send(msg),
             },
@@ -631,20 +705,6 @@ impl SelectedOperation<'_> {
                 unsafe { result.into::<Result<T, RecvError>>() }
             }
             _ => panic!("passed a receiver that wasn't selected"),
-        }
-    }
-
-    /// The result of a send that `select!` handed to the select with its
-    /// message. Not part of the stable API.
-    #[doc(hidden)]
-    #[inline]
-    pub fn __sent<T>(mut self, s: &Sender<T>) -> Result<(), SendError<T>> {
-        match self.outcome.take() {
-            Some(Outcome::Sent { chan, result }) if chan == chan_of_sender(s) => {
-                // SAFETY: the same channel, so the same `T`.
-                unsafe { result.into::<Result<(), SendError<T>>>() }
-            }
-            _ => panic!("passed a sender that wasn't selected"),
         }
     }
 }

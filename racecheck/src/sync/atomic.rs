@@ -19,8 +19,10 @@
 //!
 //! When detection is on, the atomic operation and the clock update happen
 //! under a small per-location lock, so the clock always matches the value
-//! the operation read or wrote. Atomics themselves are never reported as
-//! racing: only the plain accesses they order or fail to order are.
+//! the operation read or wrote. Every operation and fence is a scheduling
+//! point for [`explore`](crate::explore()), taken before that lock.
+//! Atomics themselves are never reported as racing: only the plain
+//! accesses they order or fail to order are.
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
@@ -53,6 +55,7 @@ impl LocationClock {
     #[cold]
     #[inline(never)]
     fn load_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
+        crate::explore::point();
         let sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| observe(t, &sync, order));
@@ -62,6 +65,7 @@ impl LocationClock {
     #[cold]
     #[inline(never)]
     fn store_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
+        crate::explore::point();
         let mut sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| {
@@ -77,6 +81,7 @@ impl LocationClock {
     #[cold]
     #[inline(never)]
     fn rmw_slow<R>(&self, order: Ordering, op: impl FnOnce() -> R) -> R {
+        crate::explore::point();
         let mut sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let value = op();
         with_current(|t| {
@@ -89,6 +94,7 @@ impl LocationClock {
     #[cold]
     #[inline(never)]
     fn cas_slow<V>(&self, success: Ordering, failure: Ordering, op: impl FnOnce() -> Result<V, V>) -> Result<V, V> {
+        crate::explore::point();
         let mut sync = self.clock.get().lock().unwrap_or_else(PoisonError::into_inner);
         let result = op();
         with_current(|t| match result {
@@ -168,6 +174,7 @@ pub fn fence(order: Ordering) {
 #[cold]
 #[inline(never)]
 fn fence_slow(order: Ordering) {
+    crate::explore::point();
     static SEQ_CST: Mutex<VClock> = Mutex::new(VClock::new());
     with_current(|t| {
         if is_acquire(order) {

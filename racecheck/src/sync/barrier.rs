@@ -85,6 +85,9 @@ impl Barrier {
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         let on = enabled();
+        if on {
+            crate::explore::point();
+        }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if on {
             with_current(|t| t.release_merge_into(&mut state.arriving));
@@ -104,7 +107,7 @@ impl Barrier {
         } else {
             while state.generation == generation {
                 state = crate::deadlock::blocked_in("barrier wait", std::panic::Location::caller(), || {
-                    self.cvar.wait(state).unwrap_or_else(PoisonError::into_inner)
+                    crate::explore::os_wait(|| self.cvar.wait(state).unwrap_or_else(PoisonError::into_inner))
                 });
             }
         }

@@ -5,13 +5,23 @@
 //! notify → wake because programs do signal without holding the lock, and
 //! the woken thread then depends on what the notifier did. A spurious
 //! wake-up acquires too: that can hide a race, never invent one.
+//!
+//! Under [`explore`](crate::explore()) a wait unlocks the racecheck mutex,
+//! waits in the scheduler until a notify picks it (`notify_one` picks the
+//! longest waiter), and locks the mutex again; waits and notifies are
+//! scheduling points. A wait that no notify ends within the scheduler's
+//! patience returns as a spurious wake-up, which condvars allow.
 
 use std::fmt;
 use std::sync::{LockResult, PoisonError, WaitTimeoutResult};
 use std::time::Duration;
 
-use super::mutex::MutexGuard;
+use super::mutex::{Mutex, MutexGuard};
+use std::panic::Location;
+
 use crate::annotate::SyncClock;
+use crate::config::enabled;
+use crate::lock_order::HeldLock;
 
 /// A condition variable, as `std::sync::Condvar`, working with
 /// [`racecheck::sync::Mutex`](super::Mutex).
@@ -47,11 +57,18 @@ impl Condvar {
     /// Unlocks, waits for a notification, re-locks.
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        let (inner, clock) = guard.into_std();
-        let result =
-            crate::deadlock::blocked_in("condvar wait", std::panic::Location::caller(), || self.inner.wait(inner));
+        if enabled() && crate::explore::exploring() {
+            let at = std::panic::Location::caller();
+            return match self.wait_explored(guard, None, Some(at)) {
+                Ok((guard, _)) => Ok(guard),
+                Err(poison) => Err(PoisonError::new(poison.into_inner().0)),
+            };
+        }
+        let (inner, lock, held) = guard.into_std();
+        let at = Location::caller();
+        let result = crate::deadlock::blocked_in("condvar wait", at, || self.inner.wait(inner));
         self.notified.acquire();
-        map_lock(result, clock)
+        map_lock(result, lock, held, at)
     }
 
     /// Waits while `condition` holds.
@@ -67,24 +84,37 @@ impl Condvar {
     }
 
     /// As `wait`, giving up after `dur`.
+    #[track_caller]
     pub fn wait_timeout<'a, T>(
         &self,
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let (inner, clock) = guard.into_std();
+        if enabled() && crate::explore::exploring() {
+            let deadline = std::time::Instant::now().checked_add(dur);
+            return match self.wait_explored(guard, deadline, None) {
+                Ok((guard, late)) => Ok((guard, timed_out(late))),
+                Err(poison) => {
+                    let (guard, late) = poison.into_inner();
+                    Err(PoisonError::new((guard, timed_out(late))))
+                }
+            };
+        }
+        let (inner, lock, held) = guard.into_std();
+        let at = Location::caller();
         let result = self.inner.wait_timeout(inner, dur);
         self.notified.acquire();
         match result {
-            Ok((inner, timeout)) => Ok((MutexGuard::from_std(inner, clock), timeout)),
+            Ok((inner, timeout)) => Ok((MutexGuard::from_std(inner, lock, held, at), timeout)),
             Err(poison) => {
                 let (inner, timeout) = poison.into_inner();
-                Err(PoisonError::new((MutexGuard::from_std(inner, clock), timeout)))
+                Err(PoisonError::new((MutexGuard::from_std(inner, lock, held, at), timeout)))
             }
         }
     }
 
     /// As `wait_while`, giving up after `dur`.
+    #[track_caller]
     pub fn wait_timeout_while<'a, T, F>(
         &self,
         mut guard: MutexGuard<'a, T>,
@@ -109,24 +139,72 @@ impl Condvar {
 
     /// Wakes one waiter; the wake-up is ordered after this call.
     pub fn notify_one(&self) {
-        self.notified.release_merge();
+        if enabled() {
+            self.notify_watched(false);
+        }
         self.inner.notify_one();
     }
 
     /// Wakes every waiter; each wake-up is ordered after this call.
     pub fn notify_all(&self) {
-        self.notified.release_merge();
+        if enabled() {
+            self.notify_watched(true);
+        }
         self.inner.notify_all();
+    }
+
+    /// A notify with detection on: a scheduling point, the release that
+    /// the wake-ups acquire, and the wake-up of the waiters `explore`
+    /// keeps (the longest waiter, or `all`).
+    #[cold]
+    #[inline(never)]
+    fn notify_watched(&self, all: bool) {
+        crate::explore::point();
+        self.notified.release_merge();
+        crate::explore::cond_notify(self.id(), all);
+    }
+
+    /// The name of this condvar for `explore`'s scheduler.
+    fn id(&self) -> usize {
+        self as *const Condvar as usize
+    }
+
+    /// A wait under `explore`: unlocks the racecheck mutex (waking the
+    /// threads the scheduler keeps waiting for it), waits in the scheduler
+    /// for a notify, `deadline`, or a spurious wake-up, and locks the mutex
+    /// again. A wait with no deadline is a wait for the deadlock detector
+    /// too (`at`). Returns whether the deadline passed.
+    fn wait_explored<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: Option<std::time::Instant>,
+        at: Option<&'static std::panic::Location<'static>>,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)> {
+        crate::explore::point();
+        let mutex = guard.mutex();
+        drop(guard);
+        let wait = || crate::explore::cond_wait(self.id(), deadline).unwrap_or(false);
+        let late = match at {
+            Some(at) => crate::deadlock::blocked_in("condvar wait", at, wait),
+            None => wait(),
+        };
+        self.notified.acquire();
+        match mutex.lock() {
+            Ok(guard) => Ok((guard, late)),
+            Err(poison) => Err(PoisonError::new((poison.into_inner(), late))),
+        }
     }
 }
 
 fn map_lock<'a, T>(
     result: LockResult<std::sync::MutexGuard<'a, T>>,
-    clock: &'a SyncClock,
+    lock: &'a Mutex<T>,
+    held: Option<HeldLock>,
+    at: &'static Location<'static>,
 ) -> LockResult<MutexGuard<'a, T>> {
     match result {
-        Ok(inner) => Ok(MutexGuard::from_std(inner, clock)),
-        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), clock))),
+        Ok(inner) => Ok(MutexGuard::from_std(inner, lock, held, at)),
+        Err(poison) => Err(PoisonError::new(MutexGuard::from_std(poison.into_inner(), lock, held, at))),
     }
 }
 

@@ -29,7 +29,13 @@ struct Envelope<T> {
 impl<T> Envelope<T> {
     #[inline]
     fn seal(value: T) -> Envelope<T> {
-        let clock = if enabled() { Some(Box::new(runtime::fork_clock())) } else { None };
+        let clock = if enabled() {
+            // Every send is a scheduling point for `explore`.
+            crate::explore::point();
+            Some(Box::new(runtime::fork_clock()))
+        } else {
+            None
+        };
         Envelope { value, clock }
     }
 
@@ -104,7 +110,18 @@ pub struct SyncSender<T> {
 impl<T> SyncSender<T> {
     /// Sends a value, blocking while the channel is full.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner.send(Envelope::seal(value)).map_err(|SendError(envelope)| SendError(envelope.value))
+        let envelope = Envelope::seal(value);
+        let result = if enabled() {
+            // A send that has to wait gives `explore`'s turn away first.
+            match self.inner.try_send(envelope) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Disconnected(envelope)) => Err(SendError(envelope)),
+                Err(TrySendError::Full(envelope)) => crate::explore::os_wait(|| self.inner.send(envelope)),
+            }
+        } else {
+            self.inner.send(envelope)
+        };
+        result.map_err(|SendError(envelope)| SendError(envelope.value))
     }
 
     /// Sends a value if there is room right now.
@@ -139,13 +156,14 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         if crate::config::enabled() {
+            crate::explore::point();
             // A receive that really has to wait tells the deadlock detector.
             match self.inner.try_recv() {
                 Ok(msg) => return Ok(msg.open()),
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(RecvError),
                 Err(std::sync::mpsc::TryRecvError::Empty) => {
                     let result = crate::deadlock::blocked_in("chan receive", std::panic::Location::caller(), || {
-                        self.inner.recv()
+                        crate::explore::os_wait(|| self.inner.recv())
                     });
                     return result.map(Envelope::open);
                 }
@@ -156,11 +174,24 @@ impl<T> Receiver<T> {
 
     /// Takes a message if one is waiting.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if crate::config::enabled() {
+            crate::explore::point();
+        }
         self.inner.try_recv().map(Envelope::open)
     }
 
     /// Blocks for a message for at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        if crate::config::enabled() {
+            crate::explore::point();
+            return match self.inner.try_recv() {
+                Ok(msg) => Ok(msg.open()),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    crate::explore::os_wait(|| self.inner.recv_timeout(timeout)).map(Envelope::open)
+                }
+            };
+        }
         self.inner.recv_timeout(timeout).map(Envelope::open)
     }
 

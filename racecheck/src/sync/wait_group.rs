@@ -62,12 +62,15 @@ impl WaitGroup {
     /// left; everything they did is then ordered before the caller's future.
     #[track_caller]
     pub fn wait(self) {
+        if enabled() {
+            crate::explore::point();
+        }
         let inner = self.inner.clone();
         drop(self);
         let mut state = inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         while state.count > 0 {
             state = crate::deadlock::blocked_in("wait group wait", std::panic::Location::caller(), || {
-                inner.cvar.wait(state).unwrap_or_else(PoisonError::into_inner)
+                crate::explore::os_wait(|| inner.cvar.wait(state).unwrap_or_else(PoisonError::into_inner))
             });
         }
         if enabled() {

@@ -68,18 +68,22 @@ impl<T> Channel<T> {
         }
     }
 
-    /// Writes `msg` into the slot `reserve_send` claimed.
+    /// Writes `msg` into the slot `reserve_send` claimed. Gives `msg` back
+    /// if a receiver passed the reserved slot while later messages were
+    /// ready (see `claim_recv`): the reservation is then gone and the
+    /// caller sends as a plain `send` does.
     ///
     /// # Safety
     /// `tail` comes from `Reserve::Slot` of this channel and is completed or
     /// abandoned once.
-    pub(crate) unsafe fn send_reserved(&self, tail: usize, msg: T) {
+    pub(crate) unsafe fn send_reserved(&self, tail: usize, msg: T) -> Result<(), T> {
         // SAFETY: a reservation is a successful claim, used once (contract).
-        unsafe { self.fill(tail, msg) };
+        unsafe { self.fill(tail, tail | self.mark_bit, msg) }?;
         // With a fence: a receiver may have parked in front of the reserved
         // slot after our claim, so the claim alone does not order us with
         // its re-check (the Dekker argument of `waker.rs`).
         self.receivers.notify();
+        Ok(())
     }
 
     /// Gives a reserved slot up without a message: stamps it as a *hole*,
@@ -91,8 +95,13 @@ impl<T> Channel<T> {
     pub(crate) unsafe fn abandon_reserved(&self, tail: usize) {
         // Release, as a write's stamp: the receiver that steps over the hole
         // and frees the slot for the next lap is ordered after our claim.
-        self.slot(tail).stamp.store((tail + 1) | self.mark_bit, Ordering::Release);
-        self.receivers.notify();
+        // A receiver may have left the hole already (`claim_recv`): then we
+        // are the second to leave and free the slot.
+        let hole = (tail + 1) | self.mark_bit;
+        match self.slot(tail).stamp.compare_exchange(tail | self.mark_bit, hole, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => self.receivers.notify(),
+            Err(_) => self.free_passed_slot(tail),
+        }
     }
 
     /// Passes on a wake-up that a watching `ready` took without receiving:
@@ -106,18 +115,24 @@ impl<T> Channel<T> {
         self.senders.notify();
     }
 
-    /// Whether a receive would not block now: a message (or a hole, which
-    /// the receive steps over) at `head`, or closed and drained. Unlike the
-    /// waiters' re-check `can_recv`, a slot still being written does not
-    /// count, so `Select::ready` does not report a receive that would find
-    /// the ring empty.
+    /// Whether a receive would not block now, as `claim_recv` decides: a
+    /// message (or a hole, which the receive steps over) at `head`, closed
+    /// and drained, or a message ready after a slot whose sender has not
+    /// written it yet (the receive passes that slot). Unlike the waiters'
+    /// re-check `can_recv`, an unwritten slot alone does not count, so
+    /// `Select::ready` does not report a receive that would find the ring
+    /// empty.
     pub(crate) fn can_recv_now(&self) -> bool {
         let head = self.head.load(Ordering::SeqCst);
-        if self.slot(head).stamp.load(Ordering::SeqCst) & !self.mark_bit == head + 1 {
+        let stamp = self.slot(head).stamp.load(Ordering::SeqCst);
+        if stamp & !self.mark_bit == head + 1 {
             return true;
         }
         let tail = self.tail.load(Ordering::SeqCst);
-        tail & self.mark_bit != 0 && tail & !self.mark_bit == head
+        if tail & !self.mark_bit == head {
+            return tail & self.mark_bit != 0;
+        }
+        stamp & !self.mark_bit == head && self.written_between(head, tail)
     }
 
     /// Whether a send would not block now: a free slot at `tail`, or closed

@@ -11,12 +11,10 @@
 //! waiter that timed out. So a case is completed by a peer exactly when the
 //! select wakes up selected with that case's operation, and never otherwise.
 
-use std::marker::PhantomData;
-
-use super::{packet, Arrival, Channel, Packet, Side, ABANDONED, FILLED, ON_TIME, PENDING};
+use super::{packet, Arrival, Channel, Packet, Side, ABANDONED, FILLED, LATE_SENDER, ON_TIME, PENDING};
 use crate::context::{Context, Operation};
 use crate::sync::atomic::Ordering;
-use crate::waker::{Entry, Step};
+use crate::waker::Step;
 
 /// A select case's packet. It must stay at one address while listed.
 pub(crate) struct SelectPacket<T>(Packet<T>);
@@ -41,6 +39,14 @@ impl<T> SelectPacket<T> {
     /// `Select::send` reservation brings late (see `Packet`).
     pub(crate) fn wait_for_message(&self) -> Arrival {
         self.0.wait_for_message()
+    }
+
+    /// After a receiver selected this late send case: the receiver, which
+    /// waits for the message.
+    pub(crate) fn take_peer(&self) -> Option<LateSend<T>> {
+        // SAFETY: the receiver that selected us wrote `peer` before its CAS
+        // and no longer touches our packet; the caller was selected.
+        self.0.peer.with_mut(|p| unsafe { (*p).take() })
     }
 
     fn as_entry_packet(&self) -> *mut () {
@@ -82,27 +88,24 @@ impl<T> Channel<T> {
         true
     }
 
-    /// Lists a selecting sender with `msg` in its packet, unless a send
-    /// could go now (then gives `msg` back and lists nothing).
+    /// Lists a `Select::send` case, which has no message yet, as a *late
+    /// sender*: a receiver that comes selects it and waits for the message
+    /// in its own packet, which the select delivers with
+    /// `SelectedOperation::send` (crossbeam-channel's zero flavor does the
+    /// same). Returns false, listing nothing, if a send could go now.
     ///
     /// # Safety
-    /// As `select_list_recv`; the packet must be empty.
-    pub(crate) unsafe fn select_list_send(
-        &self,
-        packet: &SelectPacket<T>,
-        msg: T,
-        oper: Operation,
-        cx: &Context,
-    ) -> Result<(), T> {
+    /// As `select_list_recv`.
+    pub(crate) unsafe fn select_list_late_send(&self, packet: &SelectPacket<T>, oper: Operation, cx: &Context) -> bool {
         let mut inner = self.lock();
         if inner.closed || inner.receivers.has_waiter_of_other_thread() {
-            return Err(msg);
+            return false;
         }
-        // SAFETY: the packet is not listed yet and we hold the lock.
-        unsafe { packet.0.put(Some(msg)) };
+        // Nobody else sees the packet until it is listed, under this lock.
+        packet.0.late.store(LATE_SENDER, Ordering::Relaxed);
         inner.senders.register_with_packet(oper, packet.as_entry_packet(), cx);
         inner.waiter_listed(Side::Send);
-        Ok(())
+        true
     }
 
     /// `Select::send`: sets a waiting receiver of another thread aside for
@@ -126,7 +129,14 @@ impl<T> Channel<T> {
                 Step::Undo => packet.late.store(ON_TIME, Ordering::Relaxed),
             }
         });
-        entry.map(|entry| LateSend { entry: Some(entry), _marker: PhantomData }).ok_or(false)
+        entry
+            .map(|entry| {
+                // SAFETY: the entry was listed by this channel with a
+                // `Packet<T>`; its owner, selected just now with the packet
+                // marked PENDING, keeps it in place until it leaves PENDING.
+                LateSend::new(unsafe { packet::<T>(&entry) }, entry.cx.clone())
+            })
+            .ok_or(false)
     }
 
     /// Watches for a send to become possible (a receiver of another thread
@@ -174,50 +184,53 @@ impl<T> Channel<T> {
     }
 }
 
-/// A receiver that `reserve_receiver` selected, owed a message.
+/// A receiver that a late send selected or was selected by, owed a
+/// message: `reserve_receiver` (a `Select::send` that found a receiver
+/// waiting), or a receiver that selected a waiting late sender
+/// (`take_from_sender`). It points at the receiver's packet, which stays
+/// put until the receiver sees `late` leave `PENDING`.
 pub(crate) struct LateSend<T> {
-    /// `None` once the message was handed over.
-    entry: Option<Entry>,
-    _marker: PhantomData<fn(T)>,
+    /// The receiver's packet and context; `None` once the message was
+    /// handed over.
+    peer: Option<(*const Packet<T>, Context)>,
 }
 
-/// The reserved receiver's packet.
-///
-/// # Safety
-/// `entry` comes from a `LateSend<T>` not yet completed.
-unsafe fn late_packet<T>(entry: &Entry) -> &Packet<T> {
-    // SAFETY: the entry was listed with a `Packet<T>` by this channel. Its
-    // owner was selected by `reserve_receiver` and waits for `late` to
-    // leave `PENDING` before it touches or frees the packet (a plain
-    // receive's packet is on its stack, a select's in its case), and the
-    // entry is unlisted, so no other peer reaches it.
-    unsafe { packet::<T>(entry) }
-}
+// SAFETY: a `LateSend` moves a `T` to the receiver's thread (hence `T:
+// Send`); the packet pointer is only used for that one hand-over, which the
+// receiver waits for.
+unsafe impl<T: Send> Send for LateSend<T> {}
 
 impl<T> LateSend<T> {
+    /// A debt to the receiver waiting in `packet` (marked `PENDING`), which
+    /// `cx` wakes.
+    pub(super) fn new(packet: &Packet<T>, cx: Context) -> Self {
+        LateSend { peer: Some((packet, cx)) }
+    }
+
     /// Hands `msg` to the reserved receiver and wakes it.
     pub(crate) fn send(mut self, msg: T) {
-        let entry = self.entry.take().expect("a reservation is completed once");
-        // SAFETY: not completed yet (we just took the entry).
-        let packet = unsafe { late_packet::<T>(&entry) };
+        let (packet, cx) = self.peer.take().expect("a reservation is completed once");
+        // SAFETY: the receiver keeps its packet in place while it is
+        // PENDING, and waits for us alone (it is listed nowhere).
+        let packet = unsafe { &*packet };
         // racecheck: the send happens here, so the edge is made here (the
         // receiver acquires again when it sees FILLED).
-        entry.cx.sync_with_waiter();
-        // SAFETY: exclusive access to the packet (see `late_packet`).
+        cx.sync_with_waiter();
+        // SAFETY: exclusive access to the packet (above).
         unsafe { packet.put(Some(msg)) };
         // Release: the receiver's Acquire load of FILLED sees the message.
         packet.late.store(FILLED, Ordering::Release);
-        entry.cx.unpark();
+        cx.unpark();
     }
 }
 
 impl<T> Drop for LateSend<T> {
     /// Given up without a message: the receiver receives again.
     fn drop(&mut self) {
-        if let Some(entry) = self.entry.take() {
-            // SAFETY: not completed (the entry was still there).
-            unsafe { late_packet::<T>(&entry) }.late.store(ABANDONED, Ordering::Release);
-            entry.cx.unpark();
+        if let Some((packet, cx)) = self.peer.take() {
+            // SAFETY: not completed: the receiver still waits on its packet.
+            unsafe { &*packet }.late.store(ABANDONED, Ordering::Release);
+            cx.unpark();
         }
     }
 }

@@ -20,7 +20,7 @@
 //! other flavors takes each channel's lock in turn instead (as crossbeam
 //! does); the shared context's CAS decides the winner either way.
 
-use super::{HChan, Locked, Sudog};
+use super::{meet, HChan, LatePeer, Locked, Meet, Sudog};
 use crate::context::{Context, Operation};
 use crate::sync::atomic::Ordering;
 use crate::sync::{MutexGuard, UnsafeCell};
@@ -49,6 +49,18 @@ impl<T> HeldLock for Held<'_, T> {
     fn state(&mut self) -> *mut () {
         &mut *self.guard as *mut Locked<T> as *mut ()
     }
+}
+
+/// What `reserve_send` set aside.
+pub(crate) enum Reserve<T> {
+    /// A buffer slot (or, unbounded, room that the ring makes by growing).
+    Room,
+    /// A parked receiver of an unbuffered channel, waiting for the message.
+    Receiver(LatePeer<T>),
+    /// The channel is closed: the send will fail.
+    Closed,
+    /// No room and no receiver now.
+    NotReady,
 }
 
 /// What queuing a select case did.
@@ -90,6 +102,18 @@ impl<T> SelectSudog<T> {
     pub(crate) fn success(&self) -> bool {
         self.sg.as_ref().is_some_and(|sg| sg.success())
     }
+
+    /// For a receiving case that a peer selected: waits for a late send's
+    /// value; false if that send was given up (the select goes on).
+    pub(crate) fn wait_for_value(&self) -> bool {
+        self.sg.as_ref().map_or(true, |sg| sg.wait_for_arrival() != super::ABANDONED)
+    }
+
+    /// For a late sending case that a receiver selected: where that
+    /// receiver waits for the message.
+    pub(crate) fn take_peer(&self) -> Option<LatePeer<T>> {
+        self.sg.as_ref().and_then(|sg| sg.take_peer())
+    }
 }
 
 impl<T> HChan<T> {
@@ -125,10 +149,7 @@ impl<T> HChan<T> {
     /// Whether `chansend` would not block now.
     pub(crate) fn can_send_now(&self) -> bool {
         let c = self.lock();
-        self.closed.load(Ordering::Relaxed)
-            || c.recvq.has_waiter_of_other_thread()
-            || self.dataqsiz.is_none()
-            || self.qcount.load(Ordering::Relaxed) < c.buf.size()
+        self.closed.load(Ordering::Relaxed) || c.recvq.has_waiter_of_other_thread() || self.has_room(&c)
     }
 
     /// Not in Go: watches for a receive to become possible without queueing
@@ -152,11 +173,7 @@ impl<T> HChan<T> {
     /// receiver parking, or the close.
     pub(crate) fn watch_send(&self, oper: Operation, cx: &Context) -> bool {
         let mut c = self.lock();
-        if self.closed.load(Ordering::Relaxed)
-            || c.recvq.has_waiter_of_other_thread()
-            || self.dataqsiz.is_none()
-            || self.qcount.load(Ordering::Relaxed) < c.buf.size()
-        {
+        if self.closed.load(Ordering::Relaxed) || c.recvq.has_waiter_of_other_thread() || self.has_room(&c) {
             return true;
         }
         c.send_watchers.register_with_packet(oper, std::ptr::null_mut(), cx);
@@ -202,39 +219,125 @@ impl<T> HChan<T> {
         })
     }
 
-    /// Queues a sending case with `msg` in its `elem` on `sendq`, unless a
-    /// send could go now or this thread waits on `recvq`: then gives `msg`
-    /// back with the reason, and queues nothing.
+    /// Queues a `Select::send` case of an unbuffered channel, which has no
+    /// message yet, on `sendq` as a late sender (not in Go, whose select
+    /// always has its values): a receiver that comes selects it and waits
+    /// for the message, which `SelectedOperation::send` then brings. Unless
+    /// a send could go now, or this thread waits on `recvq` (see
+    /// [`Enqueue`]): then nothing is queued.
     ///
     /// # Safety
     /// As `select_enqueue_recv`.
-    pub(crate) unsafe fn select_enqueue_send(
+    pub(crate) unsafe fn select_enqueue_late_send(
         &self,
         held: Option<&mut (dyn HeldLock + '_)>,
         slot: &mut SelectSudog<T>,
-        msg: T,
         oper: Operation,
         cx: &Context,
-    ) -> Result<(), (Enqueue, T)> {
+    ) -> Enqueue {
+        debug_assert_eq!(self.dataqsiz, Some(0), "buffered channels watch for room instead");
         self.with_lock(held, |c| {
-            if self.closed.load(Ordering::Relaxed)
-                || c.recvq.has_waiter_of_other_thread()
-                || self.dataqsiz.is_none()
-                || self.qcount.load(Ordering::Relaxed) < c.buf.size()
-            {
-                return Err((Enqueue::Ready, msg));
+            if self.closed.load(Ordering::Relaxed) || c.recvq.has_waiter_of_other_thread() {
+                return Enqueue::Ready;
             }
             if !c.recvq.is_empty() {
-                return Err((Enqueue::OwnOpposite, msg));
+                return Enqueue::OwnOpposite;
             }
-            // SAFETY: the sudog is not linked, so `elem` is ours alone.
-            slot.elem.with_mut(|p| unsafe { *p = Some(msg) });
-            let sg: &Sudog<T> = slot.sg.insert(Sudog::new_select(cx, oper, &slot.elem, self.id()));
+            let sg: &Sudog<T> = slot.sg.insert(Sudog::new_late_sender(cx, oper, &slot.elem, self.id()));
             // SAFETY: the caller keeps `slot` in place until it is unlinked.
             unsafe { c.sendq.enqueue(sg) };
             c.recv_watchers.notify_watchers();
-            Ok(())
+            Enqueue::Queued
         })
+    }
+
+    /// `Select::send`, chosen: sets aside what lets `SelectedOperation::send`
+    /// complete without blocking. A buffered (or unbounded) channel holds a
+    /// slot (`reserved`); an unbuffered one selects a parked receiver, which
+    /// waits for the message. `Closed` if the send will fail; `NotReady` if
+    /// neither is possible now.
+    pub(crate) fn reserve_send(&self) -> Reserve<T> {
+        let mut c = self.lock();
+        if self.closed.load(Ordering::Relaxed) {
+            return Reserve::Closed;
+        }
+        if self.dataqsiz != Some(0) {
+            if !self.has_room(&c) {
+                return Reserve::NotReady;
+            }
+            c.reserved += 1;
+            self.check(&c);
+            return Reserve::Room;
+        }
+        let mut peer = None;
+        // racecheck: as any rendezvous; the late send syncs again.
+        let gp = c.recvq.dequeue_with(true, Meet::Rendezvous, |sg: &Sudog<T>, step| {
+            let reserved = sg.reserve_for_late_send(step);
+            if let Some(stale) = std::mem::replace(&mut peer, reserved) {
+                stale.forget();
+            }
+        });
+        match (gp, peer) {
+            (Some(_), Some(peer)) => Reserve::Receiver(peer),
+            (_, stale) => {
+                if let Some(stale) = stale {
+                    stale.forget();
+                }
+                Reserve::NotReady
+            }
+        }
+    }
+
+    /// Completes a `Reserve::Room`: the message goes to a receiver parked
+    /// meanwhile (the buffer was empty then), else into the buffer. A
+    /// reserved slot is delivered even if the channel was closed since, as
+    /// a send that got in before the close.
+    pub(crate) fn send_reserved_room(&self, msg: T) {
+        let mut c = self.lock();
+        if self.dataqsiz.is_some() {
+            c.reserved -= 1;
+        }
+        let mut ep = Some(msg);
+        let locked = &mut *c;
+        // racecheck: as `chansend`'s hand-off to a parked receiver.
+        let (raceslots, recvx) = (&locked.raceslots, locked.recvx);
+        if let Some(gp) = locked.recvq.dequeue(Some(&mut ep), true, || meet(self.dataqsiz, raceslots.get(recvx))) {
+            if !c.raceslots.is_empty() && self.dataqsiz.is_some() {
+                c.recvx = c.buf.next(c.recvx);
+                c.sendx = c.recvx;
+            }
+            drop(c);
+            gp.unpark();
+            return;
+        }
+        self.buffer(&mut c, ep.expect("dequeue gives the value back when no receiver took it"));
+    }
+
+    /// Gives a `Reserve::Room` up: the slot is free again, for the oldest
+    /// parked sender if there is one (its value moves into the buffer, as a
+    /// receive that frees a slot does in Go), else for anyone watching.
+    pub(crate) fn abandon_reserved_room(&self) {
+        let mut c = self.lock();
+        if self.dataqsiz.is_none() {
+            return;
+        }
+        c.reserved -= 1;
+        let mut ep = None;
+        let locked = &mut *c;
+        // racecheck: the sender's value goes into slot `sendx` as if the
+        // sender had put it there.
+        let (raceslots, sendx) = (&locked.raceslots, locked.sendx);
+        let meet = raceslots.get(sendx).map_or(Meet::OneWay, Meet::ForWaiter);
+        if let Some(gp) = locked.sendq.dequeue(Some(&mut ep), true, || meet) {
+            // `buffer` notifies slot `sendx` for us too: an edge from us to
+            // the value's receiver, more than Go has, on a path Go lacks.
+            self.buffer(&mut c, ep.expect("a parked sender's slot holds its value"));
+            drop(c);
+            gp.unpark();
+            return;
+        }
+        c.send_watchers.notify_watchers();
+        self.check(&c);
     }
 
     /// Go's pass 3 for a receiving case: unlinks its sudog if still queued.
