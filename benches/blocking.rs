@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo bench --bench blocking                          # compiled in, all off
-//! cargo bench --bench blocking --no-default-features    # trace compiled out
+//! cargo bench --bench blocking --no-default-features --features std,racecheck  # trace compiled out
 //! CHAN_OBSERVE=profile cargo bench --bench blocking     # the blocking profile on
 //! CHAN_OBSERVE=events cargo bench --bench blocking      # events on, no subscriber
 //! ```
