@@ -1,5 +1,7 @@
 //! The tracing events of blocking operations, printed by
-//! `tracing-subscriber`.
+//! `tracing-subscriber`. chan emits them only because the program asks
+//! (`chan::observe::set_events(true)`, or `CHAN_OBSERVE=events` from
+//! outside); the subscriber's filter then chooses what is printed.
 //!
 //! ```text
 //! cargo run --example blocking_trace                       # RUST_LOG=chan=debug by default
@@ -7,7 +9,7 @@
 //! ```
 //!
 //! A fast producer fills a small buffer and parks on the full channel (a
-//! `parked` event with `op="send"`, then `woke` with `outcome="ready"` and
+//! `parked` event with `op="send"`, then `woke` with `outcome="completed"` and
 //! how long it waited); a consumer that arrives at an empty rendezvous
 //! channel parks on `recv`; a receive with a timeout ends `timeout`; and
 //! closing the channel wakes a parked receiver with `outcome="closed"`.
@@ -20,6 +22,7 @@ use tracing_subscriber::EnvFilter;
 fn main() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("chan=debug,blocking_trace=info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_thread_names(true).init();
+    chan::observe::set_events(true);
 
     tracing::info!("1. a producer outruns its consumer: it parks on the full ring");
     let (tx, rx) = chan::bounded::<u32>(2);

@@ -9,7 +9,8 @@
 //! 3. a data race report, from a child run of this program with
 //!    `RACECHECK=1`;
 //! 4. a deadlock report, from another child run;
-//! 5. where to go next.
+//! 5. the blocking profile of a pipeline with a slow stage;
+//! 6. where to go next.
 //!
 //! The children are this same executable with an argument (`race` or
 //! `deadlock`), so the tour needs nothing but itself.
@@ -112,18 +113,57 @@ fn tour() {
     heading("4. A deadlock, reported as Go does");
     show_child("deadlock", 20);
 
-    heading("5. Next");
+    heading("5. Where a pipeline waits: chan's blocking profile");
+    blocking_profile();
+
+    heading("6. Next");
     for line in [
         "RACECHECK=1 cargo run --example racy_counter [-- mutex | -- channel]   the race, and two fixes",
         "RACECHECK=1 cargo run --example unsafe_ring [-- fixed]   a Relaxed that should be Release",
         "RACECHECK=1 cargo run --example deadlock                 the deadlock report",
         "RUST_LOG=chan=debug cargo run --example blocking_trace   tracing events of blocking",
+        "cargo run --example timeline -- out.json                 a Perfetto timeline (docs/timeline.svg)",
         "cargo run --example pipeline | worker_pool               Go patterns",
         "cargo test --workspace                                   every test",
-        "docs/: ring.md, hchan.md, racecheck.md, channels-racecheck.md",
+        "docs/: ring.md, hchan.md, racecheck.md, channels-racecheck.md, observability.md",
     ] {
         println!("  {line}");
     }
+}
+
+/// A producer, a stage that takes 2 ms per item, and a consumer, with the
+/// blocking profile on: the table says who waits, where, and how long.
+fn blocking_profile() {
+    chan::observe::set_profiling(true);
+    let (raw_tx, raw_rx) = chan::bounded::<u64>(4);
+    let (done_tx, done_rx) = chan::hchan::bounded::<u64>(0);
+    let producer = thread::spawn(move || {
+        for i in 0..50 {
+            raw_tx.send(i).expect("the stage is alive");
+        }
+    });
+    let stage = thread::spawn(move || {
+        for item in raw_rx.iter() {
+            thread::sleep(Duration::from_millis(2));
+            done_tx.send(item).expect("the consumer is alive");
+        }
+    });
+    let mut received = 0;
+    for _ in done_rx.iter() {
+        received += 1;
+    }
+    producer.join().expect("producer panicked");
+    stage.join().expect("stage panicked");
+    chan::observe::set_profiling(false);
+    println!("  {received} items through a stage that takes 2 ms each; chan::observe::set_profiling(true), then:");
+    println!();
+    for line in chan::observe::profile().to_string().lines() {
+        println!("  {line}");
+    }
+    println!();
+    println!("  The producer waits on its full buffer, the consumer on the rendezvous: the stage is the");
+    println!("  bottleneck. Each wait as a bar, with an arrow from the thread that ended it:");
+    println!("  `cargo run --example timeline -- out.json` (Perfetto), drawn in docs/timeline.svg.");
 }
 
 /// Runs this program again with `arg` and `RACECHECK=1`, and shows its

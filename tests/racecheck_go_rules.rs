@@ -117,6 +117,8 @@ impl tracing::Subscriber for ParkWatch {
 
 fn watch_parking() {
     tracing::subscriber::set_global_default(ParkWatch).expect("the child's only subscriber");
+    // chan emits its events only when asked.
+    chan::observe::set_events(true);
 }
 
 fn wait_until(what: &str, ready: impl Fn() -> bool) {

@@ -123,11 +123,13 @@ impl<T> Flavor<T> {
     }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         crate::race::operation();
+        crate::trace::sending(|| self.id());
         dispatch!(self, c => c.try_send(msg))
     }
     #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         crate::race::operation();
+        crate::trace::sending(|| self.id());
         dispatch!(self, c => c.send(msg, deadline))
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {

@@ -94,6 +94,10 @@ struct Inner {
     /// racecheck: what the peers that complete this waiter's operation
     /// leave for it to take in when it wakes.
     handoff: crate::race::SyncClock,
+    /// The timeline's id for the current wait, 0 when no timeline records
+    /// (see `observe/timeline.rs`). Not part of the synchronization, so a
+    /// std atomic even under loom.
+    flow: std::sync::atomic::AtomicUsize,
 }
 
 impl Context {
@@ -105,6 +109,7 @@ impl Context {
                 thread_id: current_thread_id(),
                 published: crate::race::SyncClock::new(),
                 handoff: crate::race::SyncClock::new(),
+                flow: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -146,6 +151,7 @@ impl Context {
 
     #[cfg_attr(loom, allow(dead_code))]
     fn reset(&self) {
+        self.inner.flow.store(crate::observe::next_flow(), std::sync::atomic::Ordering::Relaxed);
         self.inner.select.store(WAITING, Ordering::Release);
     }
 
@@ -155,12 +161,28 @@ impl Context {
     /// AcqRel: a peer that wins publishes what it wrote for us (a message in
     /// our packet) with the release half; the acquire half lets an aborting
     /// waiter see such writes of a peer that beat it.
+    ///
+    /// A peer that wins while a timeline records marks the wake-up on its
+    /// own track. It reads the wait's flow id before its CAS: every peer
+    /// selects a context it found listed, under the lock of that list, so
+    /// the id is the one of the wait it selects.
     pub(crate) fn try_select(&self, sel: Selected) -> Result<(), Selected> {
-        self.inner
+        let flow = self.inner.flow.load(std::sync::atomic::Ordering::Relaxed);
+        let res = self
+            .inner
             .select
             .compare_exchange(WAITING, sel.into(), Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
-            .map_err(Selected::from)
+            .map_err(Selected::from);
+        if flow != 0 && res.is_ok() && sel != Selected::Aborted {
+            crate::trace::woke_peer(flow);
+        }
+        res
+    }
+
+    /// The timeline's id for the current wait (0 when none records).
+    pub(crate) fn flow(&self) -> usize {
+        self.inner.flow.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The current selection (Acquire: pairs with the winner's CAS).

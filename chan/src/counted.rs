@@ -108,6 +108,7 @@ impl<C> ChanRef<C> {
         }
         last_gone();
         if self.one_side_gone.swap(true, Ordering::AcqRel) {
+            crate::trace::freed(&self.chan as *const C as usize);
             // SAFETY: both sides have counted down to zero and no count goes
             // up again from zero (`acquire` needs a live handle), so no
             // handle is left; the orderings in the module doc make every

@@ -11,6 +11,8 @@
 //! - Blocking operations spin briefly, then park; a thread that finishes an
 //!   operation wakes a waiter only if one is registered, so the fast path
 //!   takes no lock.
+//! - [`observe`] reports the waits, when asked: `tracing` events, a blocking
+//!   profile per call site, and a timeline for Perfetto.
 //!
 //! ```
 //! use std::thread;
@@ -39,6 +41,7 @@ mod counted;
 mod err;
 mod flavors;
 pub mod hchan;
+pub mod observe;
 mod race;
 mod select;
 mod sync;

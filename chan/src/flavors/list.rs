@@ -707,7 +707,7 @@ impl<T> Channel<T> {
         if let RecvClaim::Msg(msg) = self.claim_recv() {
             return Ok(msg);
         }
-        self.recv_slow(deadline)
+        trace::finished(self.recv_slow(deadline))
     }
 
     /// `recv` when the channel looked empty or closed: be patient, then
@@ -740,15 +740,16 @@ impl<T> Channel<T> {
     #[cold]
     #[track_caller]
     fn park_until(&self, deadline: Option<Instant>) {
-        let _blocked = race::blocking(deadline, "chan receive", std::panic::Location::caller());
-        let wait = trace::parking(|| trace::Park {
-            id: self as *const Self as usize,
-            op: "recv",
-            flavor: "list",
-            capacity: None,
-            len: self.len(),
-        });
-        let sel = Context::with(|cx| {
+        let at = std::panic::Location::caller();
+        let _blocked = race::blocking(deadline, "chan receive", at);
+        Context::with(|cx| {
+            trace::retrying(cx, at, || trace::Park {
+                id: self as *const Self as usize,
+                op: "recv",
+                flavor: "list",
+                capacity: None,
+                len: self.len(),
+            });
             let mut anchor = 0usize;
             let oper = Operation::hook(&mut anchor);
             self.receivers.register(oper, cx);
@@ -762,9 +763,7 @@ impl<T> Channel<T> {
                 }
                 Selected::Operation(_) | Selected::Waiting => {}
             }
-            sel
         });
-        trace::woke(wait, trace::outcome_of_retry(sel, deadline));
     }
 
     /// Whether a receive may not block now. Conservative (it may say yes

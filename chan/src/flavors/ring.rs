@@ -607,7 +607,7 @@ impl<T> Channel<T> {
                 Err(back) => return self.send_slow(back, deadline),
             }
         }
-        self.send_slow(msg, deadline)
+        trace::finished(self.send_slow(msg, deadline))
     }
 
     /// `send` when the ring looked full or closed: be patient, then park.
@@ -694,7 +694,7 @@ impl<T> Channel<T> {
             // SAFETY: a fresh successful claim, used once.
             return Ok(unsafe { self.read(head) });
         }
-        self.recv_slow(deadline)
+        trace::finished(self.recv_slow(deadline))
     }
 
     /// `recv` when the ring looked empty or closed: be patient, then park.
@@ -740,19 +740,16 @@ impl<T> Channel<T> {
     #[track_caller]
     fn park_until(&self, waker: &SyncWaker, deadline: Option<Instant>, ready: impl Fn() -> bool) {
         let sending = std::ptr::eq(waker, &self.senders);
-        let _blocked = race::blocking(
-            deadline,
-            if sending { "chan send" } else { "chan receive" },
-            std::panic::Location::caller(),
-        );
-        let wait = trace::parking(|| trace::Park {
-            id: self as *const Self as usize,
-            op: if sending { "send" } else { "recv" },
-            flavor: "ring",
-            capacity: Some(self.cap),
-            len: self.len(),
-        });
-        let sel = Context::with(|cx| {
+        let at = std::panic::Location::caller();
+        let _blocked = race::blocking(deadline, if sending { "chan send" } else { "chan receive" }, at);
+        Context::with(|cx| {
+            trace::retrying(cx, at, || trace::Park {
+                id: self as *const Self as usize,
+                op: if sending { "send" } else { "recv" },
+                flavor: "ring",
+                capacity: Some(self.cap),
+                len: self.len(),
+            });
             let mut anchor = 0usize;
             let oper = Operation::hook(&mut anchor);
             waker.register(oper, cx);
@@ -776,9 +773,7 @@ impl<T> Channel<T> {
                 // The notifier already removed our entry.
                 Selected::Operation(_) | Selected::Waiting => {}
             }
-            sel
         });
-        trace::woke(wait, trace::outcome_of_retry(sel, deadline));
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -443,7 +443,7 @@ impl<T> Channel<T> {
             inner.waiter_listed(side);
             drop(inner);
             let _blocked = race::blocking(deadline, reason, at);
-            let wait = trace::parking(|| trace::Park {
+            let wait = trace::parking(cx, at, || trace::Park {
                 id: self as *const Self as usize,
                 op,
                 flavor: "zero",

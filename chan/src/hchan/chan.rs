@@ -582,7 +582,7 @@ impl<T> HChan<T> {
         at: &'static std::panic::Location<'static>,
     ) -> Selected {
         let _blocked = race::blocking(deadline, reason, at);
-        let wait = trace::parking(|| trace::Park {
+        let wait = trace::parking(cx, at, || trace::Park {
             id: self.id() as usize,
             op,
             flavor: "hchan",

@@ -257,7 +257,7 @@ impl<'a> Select<'a> {
         if let Until::Now = until {
             return self.last_pass(order, mode);
         }
-        self.wait_rounds(order, until, mode, std::panic::Location::caller())
+        crate::trace::finished(self.wait_rounds(order, until, mode, std::panic::Location::caller()))
     }
 
     /// One more try of every case before a select gives up (`try_select`,
@@ -392,6 +392,16 @@ fn park_on_cases<'a>(
     let mut wake_at = deadline;
     let mut polling = false;
     let mut ready = false;
+    // The wait starts before any case is listed: a subscriber that sends on
+    // one of these channels while the event is emitted finds no waiter of
+    // ours to notify.
+    crate::trace::retrying(cx, at, || crate::trace::Park {
+        id: cases.as_ptr() as usize,
+        op: "select",
+        flavor: "select",
+        capacity: None,
+        len: order.len(),
+    });
     // racecheck: publish this thread's past before any case is listed, so
     // that a peer completing a case directly (rendezvous, hchan) orders
     // itself after it, as for a plain parked operation.
@@ -428,15 +438,8 @@ fn park_on_cases<'a>(
         let _ = cx.try_select(Selected::Aborted);
     }
     // The deadlock report sees a select with nothing to wake it but its
-    // peers; the tracing events show the select as one wait.
+    // peers.
     let blocked = crate::race::blocking(wake_at, "select", at);
-    let wait = crate::trace::parking(|| crate::trace::Park {
-        id: cases.as_ptr() as usize,
-        op: "select",
-        flavor: "select",
-        capacity: None,
-        len: listed.len(),
-    });
     let sel = cx.wait_until(wake_at, true);
     drop(blocked);
     let mut won = None;
@@ -463,10 +466,6 @@ fn park_on_cases<'a>(
         // edge from the slot itself.
         cx.acquire_handoff();
     }
-    crate::trace::woke(
-        wait,
-        if won.is_some() { crate::trace::Outcome::Completed } else { crate::trace::outcome_of_retry(sel, deadline) },
-    );
     if let Selected::Operation(oper) = sel {
         // A ring or list case that found itself ready while registering was
         // unlisted at once, but may still have been notified meanwhile.
