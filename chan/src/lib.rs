@@ -35,6 +35,7 @@
 //! once.
 #![warn(missing_docs)]
 
+mod barrier;
 mod channel;
 mod context;
 mod counted;

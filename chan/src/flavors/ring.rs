@@ -41,6 +41,19 @@ struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
 }
 
+/// How many times a receive looks again, spinning briefly, at a slot that
+/// its sender is writing before it answers "empty" (`claim_recv`).
+const MID_WRITE_SPINS: u32 = 4;
+
+/// A pass word (`Channel::passes`): the receiver has claimed the position and is finding out
+/// whether the message arrived before it gave up.
+const CHECKING: usize = 1;
+/// The message is the receiver's: it arrived in time.
+const TAKEN: usize = 2;
+/// The receiver went past: the sender takes its message back and sends it
+/// again.
+const PASSED: usize = 3;
+
 /// A message the active sender leaves, on one CPU, for the next receiver
 /// that frees a slot to send in its place (see `Channel::offer`). It lives
 /// on the sender's stack.
@@ -75,6 +88,14 @@ pub(crate) struct Channel<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
     buffer: Box<[Slot<T>]>,
+    /// Per slot, a receiver passing it while its sender writes it (see
+    /// `pass_unwritten`): 0, or the position's lap with the mark bit and
+    /// one of [`CHECKING`], [`TAKEN`], [`PASSED`] in the index bits. Only
+    /// the slot's receiver and sender of that lap touch it. Apart from the
+    /// slots, so that a slot stays a stamp and a message (as many per
+    /// cache line as without it), and so that the line a sender reads on
+    /// every send is one that nobody writes in the common case.
+    passes: Box<[AtomicUsize]>,
     /// racecheck's sync object for each slot (see `race.rs`); empty when
     /// detection is off.
     clocks: Box<[SyncClock]>,
@@ -104,13 +125,17 @@ impl<T> Channel<T> {
     pub(crate) fn with_capacity(cap: usize) -> Self {
         assert!(cap > 0, "capacity must be positive");
         assert!(cap <= usize::MAX / 4, "capacity too large");
-        let mark_bit = (cap + 1).next_power_of_two();
+        // At least 4: a pass word keeps a state of two bits below it.
+        let mark_bit = (cap + 1).next_power_of_two().max(4);
         let one_lap = mark_bit * 2;
         let buffer = Self::new_buffer(cap);
+        // Before any handle exists: every `write` relies on it.
+        crate::barrier::init();
         Channel {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             buffer,
+            passes: (0..cap).map(|_| AtomicUsize::new(0)).collect(),
             clocks: race::slot_clocks(cap),
             cap,
             one_lap,
@@ -155,6 +180,12 @@ impl<T> Channel<T> {
     fn slot(&self, pos: usize) -> &Slot<T> {
         // The index part of a position is always below `cap`.
         &self.buffer[pos & (self.mark_bit - 1)]
+    }
+
+    /// The pass word of the slot at `pos`.
+    #[inline]
+    fn pass(&self, pos: usize) -> &AtomicUsize {
+        &self.passes[pos & (self.mark_bit - 1)]
     }
 
     /// The position after `pos`, wrapping to the next lap at the end.
@@ -231,13 +262,19 @@ impl<T> Channel<T> {
 
     /// Writes `msg` into a claimed slot whose stamp is `from` (`tail`, or
     /// `tail | mark_bit` for a reservation) and stamps it written; no
-    /// wake-up.
+    /// wake-up. Gives the message back, with the slot freed for the next
+    /// lap, if a receiver went past the slot before the message arrived
+    /// (`pass_unwritten`): the caller then sends again.
     ///
-    /// The stamp is set with a compare-exchange, not a store: a receiver
-    /// that found this slot still unwritten while a later message was ready
-    /// may have given up on it and left a hole (`claim_recv`). Then the
-    /// message comes back, the slot is freed for the next lap, and the
-    /// caller sends again.
+    /// A plain send stamps with a store and then looks at the slot's pass
+    /// word, with the light side of an asymmetric barrier between the two:
+    /// a receiver that passes the slot writes that word, runs the heavy
+    /// side, then looks at the stamp, so one of the two sees the other
+    /// (`barrier.rs`). The fast path pays a compiler fence and one load of
+    /// the slot it already holds, where a compare-exchange of the stamp
+    /// would stall every send on the line the receiver polls. A
+    /// reservation stamps with a compare-exchange: its slot may hold a
+    /// receiver's hole instead (`select.rs`).
     ///
     /// # Safety
     /// As for [`write`](Self::write), or a reservation (`select.rs`).
@@ -249,25 +286,65 @@ impl<T> Channel<T> {
         // (its stamp said so).
         slot.msg.with_mut(|p| unsafe { p.write(MaybeUninit::new(msg)) });
         race::notify_slot(&self.clocks, tail & (self.mark_bit - 1));
-        // SeqCst (a locked instruction on x86 either way): the receiver
-        // that acquires this stamp sees the message, and a receiver's scan
-        // for written slots (`written_between`) reads stamps in the same
-        // total order as the `tail` it scans up to.
-        match slot.stamp.compare_exchange(from, tail + 1, Ordering::SeqCst, Ordering::Relaxed) {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                // SAFETY: the stamp never said written, so nobody read the
-                // cell; it is still ours, and we take our message back.
-                let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
-                self.free_passed_slot(tail);
-                Err(msg)
+        let published = if from == tail {
+            // Release: the receiver that acquires this stamp sees the
+            // message.
+            slot.stamp.store(tail + 1, Ordering::Release);
+            crate::barrier::light();
+            // Acquire: a receiver's verdict (TAKEN, PASSED) comes after
+            // everything it did to the slot.
+            let word = self.pass(tail).load(Ordering::Acquire);
+            word & !(self.mark_bit - 1) != self.pass_key(tail) || self.settle_pass(tail)
+        } else {
+            slot.stamp.compare_exchange(from, tail + 1, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+        };
+        if published {
+            return Ok(());
+        }
+        // SAFETY: the receiver went past the slot: nobody reads the cell;
+        // it is still ours, and we take our message back.
+        let msg = slot.msg.with(|p| unsafe { p.read().assume_init() });
+        self.free_passed_slot(tail);
+        Err(msg)
+    }
+
+    /// The pass word's position part for `pos`: its lap, with the mark bit
+    /// (never set in a position) so that it is never 0.
+    #[inline]
+    fn pass_key(&self, pos: usize) -> usize {
+        (pos & !(self.one_lap - 1)) | self.mark_bit
+    }
+
+    /// A plain send found that a receiver is passing, or has passed, its
+    /// slot at `tail` (already stamped written): whether the message was
+    /// delivered. A receiver still checking is answered for: the message
+    /// is there now, so the sender records TAKEN itself, and the receiver,
+    /// whose own verdict then fails, reads it.
+    #[cold]
+    #[inline(never)]
+    fn settle_pass(&self, tail: usize) -> bool {
+        let pass = self.pass(tail);
+        let key = self.pass_key(tail);
+        loop {
+            let word = pass.load(Ordering::Acquire);
+            match word & (self.mark_bit - 1) {
+                CHECKING => {
+                    // Release: the receiver that fails its verdict on this
+                    // sees the stamp we stored.
+                    if pass.compare_exchange(word, key | TAKEN, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                        return true;
+                    }
+                }
+                TAKEN => return true,
+                _ => return false,
             }
         }
     }
 
-    /// The second of a slot's two parties to leave a hole (see
-    /// `claim_recv`) frees it for the next lap's sender, and wakes a sender
-    /// that may wait for that slot.
+    /// The second of a slot's two parties to leave it without a message (a
+    /// sender whose slot was passed, or the receiver of a reservation's
+    /// hole) frees it for the next lap's sender, and wakes a sender that may
+    /// wait for that slot.
     #[cold]
     #[inline(never)]
     fn free_passed_slot(&self, pos: usize) {
@@ -285,13 +362,14 @@ impl<T> Channel<T> {
     /// and a slot that a sender claimed but has not finished writing only
     /// counts as empty while no message after it is ready. If one is, the
     /// unfinished send has not happened yet as far as anyone can tell, so
-    /// the receiver claims the slot, leaves a *hole* there instead of
-    /// waiting (the late sender finds it, takes its message back and sends
-    /// again) and moves on to the ready message. `docs/ring.md` gives the
-    /// argument.
+    /// the receiver claims the slot and *passes* it instead of waiting
+    /// (`pass_unwritten`: the late sender finds out, takes its message back
+    /// and sends again) and moves on to the ready message. `docs/ring.md`
+    /// gives the argument.
     #[inline]
     fn claim_recv(&self) -> Claim {
         let backoff = Backoff::new();
+        let mut mid_write_spins = MID_WRITE_SPINS;
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let stamp = self.slot(head).stamp.load(Ordering::Acquire);
@@ -349,7 +427,15 @@ impl<T> Channel<T> {
                         // written (a written stamp stays until its slot is
                         // read, which moves `head`): at our load of `tail`
                         // the channel held no message.
-                        return Claim::WouldBlock;
+                        if mid_write_spins == 0 {
+                            return Claim::WouldBlock;
+                        }
+                        // The sender is most likely running and a few
+                        // instructions from its stamp: a short, bounded spin
+                        // (never a wait for a descheduled one) saves a
+                        // caught-up receiver the slow path on every message.
+                        mid_write_spins -= 1;
+                        backoff.spin();
                     }
                 } else if let Some(claim) = self.pass_unwritten(head, stamp) {
                     return claim;
@@ -372,8 +458,9 @@ impl<T> Channel<T> {
         let end = tail & !self.mark_bit;
         let mut pos = self.next(head);
         while pos != end {
-            // SeqCst: in the same total order as the `tail` load the
-            // caller made and the senders' SeqCst stamps (`fill`).
+            // A stamp stored before anything our `tail` load was ordered
+            // after is seen here (coherence); one stored later is a send
+            // that takes effect after that load.
             if self.slot(pos).stamp.load(Ordering::SeqCst) == pos + 1 {
                 return true;
             }
@@ -383,34 +470,78 @@ impl<T> Channel<T> {
     }
 
     /// The slot at `head` (stamp `stamp`) is claimed by a sender that has
-    /// not written it, and a later message is ready: claims `head` and
-    /// takes the message if it has arrived meanwhile (`Some(Slot)`), or
-    /// leaves a hole that its sender will free, and returns `None` for the
-    /// caller to go on from the next slot. `None` too if another receiver
-    /// moved `head` first.
+    /// not written it, and a later message is ready: claims `head`, then
+    /// settles with the slot's sender whether the message arrived in time
+    /// (`Some(Slot)`: it is ours to read) or the position is passed (the
+    /// sender takes its message back and sends again), and returns `None`
+    /// for the caller to go on from the next slot. `None` too if another
+    /// receiver moved `head` first.
     #[cold]
     #[inline(never)]
     fn pass_unwritten(&self, head: usize, stamp: usize) -> Option<Claim> {
         if self.head.compare_exchange(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed).is_err() {
             return None;
         }
-        // The position is ours. Its sender changes the stamp only to
-        // `head + 1` (written) or from `head` to `head | mark_bit` (a
-        // reservation), so this loop runs at most three times.
+        // The position is ours now; the only other party is its sender.
         let slot = self.slot(head);
-        let mut current = stamp;
-        loop {
-            if current == head + 1 {
-                // Written after all: ours to read, as a normal claim.
-                return Some(Claim::Slot(head));
+        let key = self.pass_key(head);
+        let reserved = head | self.mark_bit;
+        if stamp == reserved {
+            return self.pass_reserved(head);
+        }
+        // The Dekker pair with `fill`: our word, the heavy barrier, then
+        // its stamp; the sender's stamp, the light barrier, then our word.
+        self.pass(head).store(key | CHECKING, Ordering::Relaxed);
+        crate::barrier::heavy();
+        let now = slot.stamp.load(Ordering::Acquire);
+        let verdict = if now == head + 1 {
+            TAKEN
+        } else if now == reserved {
+            // A `Select::send` reserved the slot meanwhile and did not see
+            // our word: stop it as any reservation, at the stamp.
+            match self.pass_reserved(head) {
+                Some(_) => TAKEN,
+                None => PASSED,
             }
-            match slot.stamp.compare_exchange(current, (head + 1) | self.mark_bit, Ordering::SeqCst, Ordering::Acquire)
-            {
-                // The hole is left; the late sender finds it when it
-                // stamps, takes its message back and frees the slot.
-                Ok(_) => return None,
-                Err(now) => current = now,
+        } else {
+            PASSED
+        };
+        let verdict = match self.pass(head).compare_exchange(
+            key | CHECKING,
+            key | verdict,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => verdict,
+            // The sender answered first: TAKEN (a plain send that found our
+            // word after its stamp) or PASSED (a reservation giving up).
+            Err(word) if word & !(self.mark_bit - 1) == key => word & (self.mark_bit - 1),
+            // A later lap's word: our sender gave the slot up (PASSED) and
+            // the slot moved on before we looked.
+            Err(_) => PASSED,
+        };
+        (verdict == TAKEN).then_some(Claim::Slot(head))
+    }
+
+    /// Passes a slot that a `Select::send` has reserved (stamp `head |
+    /// mark_bit`), whose position we have claimed: leaves a hole at the
+    /// stamp, with a compare-exchange, since the reservation's late fill
+    /// is one too (`select.rs`). `Some(Slot)` if the message came first.
+    fn pass_reserved(&self, head: usize) -> Option<Claim> {
+        let slot = self.slot(head);
+        let hole = (head + 1) | self.mark_bit;
+        match slot.stamp.compare_exchange(head | self.mark_bit, hole, Ordering::AcqRel, Ordering::Acquire) {
+            // The late fill finds the hole, frees the slot and sends again.
+            Ok(_) => None,
+            Err(now) if now == head + 1 => Some(Claim::Slot(head)),
+            // The select dropped its operation and left a hole for the
+            // receiver of this position, which is us: free the slot.
+            Err(now) if now == hole => {
+                self.free_passed_slot(head);
+                None
             }
+            // The reservation saw us at its marking and gave the slot up.
+            Err(_) => None,
         }
     }
 
@@ -893,11 +1024,11 @@ mod tests {
         let late = claim(&ring);
         ring.try_send(2).unwrap();
         assert!(ring.can_recv_now());
-        // The message sent after the claim is taken: the claimed slot
-        // becomes a hole instead of a wait for its sender.
+        // The message sent after the claim is taken: the claimed slot is
+        // passed instead of waited for.
         assert_eq!(ring.try_recv(), Ok(2));
         assert_eq!(ring.try_recv(), Err(TryRecvError::Empty));
-        // The late sender finds the hole and gets its message back...
+        // The late sender finds it passed and gets its message back...
         // SAFETY: a fresh claim, used once.
         assert_eq!(unsafe { ring.write(late, 1) }, Err(1));
         // ... and the slot is free again: the ring holds four messages.

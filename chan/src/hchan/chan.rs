@@ -491,6 +491,10 @@ impl<T> HChan<T> {
     /// then it is selected with `late` as the place to deliver to, and
     /// `(sender, None)` tells the caller to wake it and wait there.
     fn take_from_sender(&self, c: &mut Locked<T>, late: &LateCell<T>) -> Option<(Context, Option<T>)> {
+        // The common case, a buffer with no parked sender, needs no context.
+        if c.sendq.is_empty() {
+            return None;
+        }
         let mut ep = None;
         let mut paired_late = false;
         let gp = Context::with(|me| {

@@ -8,7 +8,7 @@
 //! selected through another case fails its CAS and moves on to the next
 //! waiter, so a select never swallows a wake-up meant for someone else.
 
-use super::{Channel, Claim};
+use super::{Channel, Claim, CHECKING, PASSED};
 use crate::context::{Context, Operation};
 use crate::sync::atomic::Ordering;
 
@@ -71,18 +71,34 @@ impl<T> Channel<T> {
     /// Stamps the slot just claimed at `tail` *reserved*, so that a
     /// receiver waiting for it parks instead of waiting for the write
     /// (`can_recv`): the message may take any time to come. Until this
-    /// stamp the slot looks like one being written, which a receiver only
-    /// retries, or passes when a later message is ready (`claim_recv`);
-    /// hence a compare-exchange, which finds such a receiver's hole. Then
-    /// the slot is freed and `false` returned. Relaxed: it publishes
-    /// nothing.
+    /// stamp the slot looks like one being written, which a receiver may
+    /// pass when a later message is ready (`pass_unwritten`): after the
+    /// stamp (a compare-exchange, so a full barrier, the reservation's side
+    /// of that Dekker pair) we look at the slot's pass word. If a receiver
+    /// is passing or has passed the slot, the reservation is given up: the
+    /// slot is freed and `false` returned.
     pub(super) fn mark_reserved(&self, tail: usize) -> bool {
-        match self.slot(tail).stamp.compare_exchange(tail, tail | self.mark_bit, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => true,
-            Err(_) => {
-                self.free_passed_slot(tail);
-                false
+        let slot = self.slot(tail);
+        let marked =
+            slot.stamp.compare_exchange(tail, tail | self.mark_bit, Ordering::SeqCst, Ordering::Relaxed).is_ok();
+        debug_assert!(marked, "only the slot's sender changes a claimed, unwritten stamp");
+        let key = self.pass_key(tail);
+        loop {
+            // SeqCst: with the SeqCst stamp above, the store-load pair that
+            // a receiver's fence answers (a weaker load is not ordered
+            // after the stamp in the language's model).
+            let word = self.pass(tail).load(Ordering::SeqCst);
+            if marked && word & !(self.mark_bit - 1) != key {
+                return true;
             }
+            if word & (self.mark_bit - 1) == CHECKING
+                && self.pass(tail).compare_exchange(word, key | PASSED, Ordering::AcqRel, Ordering::Acquire).is_err()
+            {
+                continue;
+            }
+            // Passed (by us just now, or by the receiver): give the slot up.
+            self.free_passed_slot(tail);
+            return false;
         }
     }
 
