@@ -77,9 +77,15 @@ mod imp {
     pub(crate) fn heavy() {
         fence(Ordering::SeqCst);
         if MODE.load(Ordering::Relaxed) == MEMBARRIER {
-            // It cannot fail once registered; if it somehow did, the light
-            // side would be unprotected, and that must not pass silently.
-            assert_eq!(membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), 0, "membarrier failed after registration");
+            // It does not fail once the process is registered. Should the
+            // registration have been lost (the kernel keeps it across fork
+            // and drops it at exec, which starts a new program anyway),
+            // register again; if even that fails the light side would be
+            // unprotected, and that must not pass silently.
+            let ok = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0
+                || (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0
+                    && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0);
+            assert!(ok, "membarrier failed after registration");
         }
         fence(Ordering::SeqCst);
     }
@@ -111,3 +117,69 @@ pub(crate) use imp::light;
 
 /// The expensive side, between a store and a load on a rare path.
 pub(crate) use imp::heavy;
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// The Dekker pattern the ring relies on: one thread stores `x` and
+    /// loads `y` across `light`, the other stores `y` and loads `x` across
+    /// `heavy`; in no round may both loads miss the other's store.
+    #[test]
+    fn one_side_always_sees_the_other() {
+        const ROUNDS: usize = 20_000;
+        super::init();
+        struct Shared {
+            x: AtomicUsize,
+            y: AtomicUsize,
+            round: AtomicUsize,
+            done: AtomicUsize,
+            seen_by_light: AtomicUsize,
+        }
+        let s = Arc::new(Shared {
+            x: AtomicUsize::new(0),
+            y: AtomicUsize::new(0),
+            round: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            seen_by_light: AtomicUsize::new(0),
+        });
+        let wait = |a: &AtomicUsize, v: usize| {
+            // Spin, so that both sides run at once (a yield would let one
+            // finish its round before the other starts); yield now and then
+            // in case the two share a CPU.
+            let mut spins = 0u32;
+            while a.load(Ordering::Acquire) < v {
+                spins += 1;
+                if spins % 1024 == 0 {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        };
+        let light = {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || {
+                for r in 1..=ROUNDS {
+                    wait(&s.round, r);
+                    s.x.store(r, Ordering::Relaxed);
+                    super::light();
+                    let seen = s.y.load(Ordering::Relaxed);
+                    s.seen_by_light.store(seen, Ordering::Relaxed);
+                    s.done.fetch_add(1, Ordering::AcqRel);
+                }
+            })
+        };
+        for r in 1..=ROUNDS {
+            s.round.store(r, Ordering::Release);
+            s.y.store(r, Ordering::Relaxed);
+            super::heavy();
+            let seen_by_heavy = s.x.load(Ordering::Relaxed);
+            wait(&s.done, r);
+            let seen_by_light = s.seen_by_light.load(Ordering::Relaxed);
+            assert!(seen_by_heavy == r || seen_by_light == r, "round {r}: neither side saw the other's store");
+        }
+        light.join().unwrap();
+    }
+}
