@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The many-core comparison, for a lent machine that has no Rust or Go
-# toolchain (docs/comparison.md, "16 cores"). Nothing else depends on it.
+# toolchain (docs/archive/comparison-notebook.md, "16 cores"). Nothing else depends on it.
 #
 #   benches/device.sh build   # here: release binaries into target/device/
 #   benches/device.sh run     # there, from the repository root, with the
