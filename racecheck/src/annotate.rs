@@ -25,6 +25,7 @@ use dashmap::DashMap;
 use crate::clock::VClock;
 use crate::config::enabled;
 use crate::lazy_clock::{LazyBox, LazyClock, SyncCell};
+use crate::lock_order::{InGraph, Membership};
 use crate::report::AccessKind;
 use crate::runtime::{self, with_current};
 use crate::shadow::Shadow;
@@ -212,6 +213,12 @@ impl SyncClock {
     /// The clock with its lock-order bookkeeping, for the crate's locks.
     pub(crate) fn cell(&self) -> &SyncCell {
         self.clock.cell()
+    }
+}
+
+impl InGraph for SyncClock {
+    fn membership(&self) -> &Membership {
+        &self.cell().lock_order
     }
 }
 

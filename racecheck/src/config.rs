@@ -10,6 +10,7 @@
 //! `enabled()` answers from a thread-local for each thread (still one load
 //! and a branch on the path of a process that never explores).
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
@@ -49,9 +50,20 @@ pub fn enabled() -> bool {
 #[inline(never)]
 fn undecided_or_scoped() -> bool {
     match STATE.load(Ordering::Relaxed) {
-        SCOPED => crate::explore::in_exploration(),
+        SCOPED => EXPLORING.try_with(Cell::get).unwrap_or(false),
         _ => decide(),
     }
+}
+
+thread_local! {
+    /// Whether this thread belongs to a running exploration (set by
+    /// `explore` as it takes the thread in and lets it go).
+    static EXPLORING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as a member of an exploration, or no more.
+pub(crate) fn set_exploring(member: bool) {
+    let _ = EXPLORING.try_with(|e| e.set(member));
 }
 
 /// Turns detection on for the threads of explorations, in a process where
@@ -62,11 +74,20 @@ pub(crate) fn enable_for_exploration() {
         return;
     }
     if STATE.compare_exchange(OFF, SCOPED, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-        let _ = options();
-        crate::suppress::load();
-        crate::std_threads::keep_interposition();
-        crate::report::install_exit_hook();
+        start();
     }
+}
+
+/// What turning detection on sets up, once: the options and the
+/// suppressions are read now, so that a bad one is named at start-up, and
+/// the exit handler is installed now, so that it runs after any the program
+/// installs later (it ends the process, skipping those registered before
+/// it).
+fn start() {
+    let options = options();
+    crate::suppress::load(options.suppressions.as_deref());
+    keep_thread_interposition();
+    install_exit_handler();
 }
 
 /// Reads the environment once and records the answer. Racing callers may
@@ -83,14 +104,59 @@ fn decide() -> bool {
     let on = matches!(std::env::var("RACECHECK").as_deref(), Ok("1") | Ok("true") | Ok("TRUE") | Ok("True"));
     let value = if on { ON } else { OFF };
     if STATE.compare_exchange(UNDECIDED, value, Ordering::Relaxed, Ordering::Relaxed).is_ok() && on {
-        // Parse the options now so that a bad one is named at start-up,
-        // and make sure the summary is printed at exit.
-        let _ = options();
-        crate::suppress::load();
-        crate::std_threads::keep_interposition();
-        crate::report::install_exit_hook();
+        start();
     }
     on
+}
+
+/// What the exit handler does, supplied by the report module when it counts
+/// its first report (until then there is nothing to say at exit).
+static AT_EXIT: OnceLock<fn()> = OnceLock::new();
+
+/// Gives the exit handler its work; the first call wins.
+pub(crate) fn at_exit(work: fn()) {
+    let _ = AT_EXIT.set(work);
+}
+
+extern "C" fn exit_handler() {
+    if let Some(work) = AT_EXIT.get() {
+        work();
+    }
+}
+
+fn install_exit_handler() {
+    // SAFETY: `exit_handler` is an `extern "C" fn()` with no arguments, as
+    // `atexit` requires, and it lives for the whole program.
+    let rc = unsafe { libc::atexit(exit_handler) };
+    if rc != 0 {
+        eprintln!("racecheck: could not install the exit handler; races will not set the exit status");
+    }
+}
+
+/// With the `std-threads` feature, racecheck defines `pthread_create`,
+/// `pthread_join` and `pthread_detach` (`std_threads.rs`). A linker takes an
+/// object from a library only for a symbol that something already asked
+/// for, and std asks for `pthread_create` only after racecheck's objects
+/// were looked at; so this code, which every program that uses racecheck
+/// links, asks for the three symbols by name, and racecheck's definitions
+/// are the ones linked.
+#[inline(never)]
+fn keep_thread_interposition() -> usize {
+    #[cfg(all(feature = "std-threads", target_os = "linux", target_env = "gnu", not(target_feature = "crt-static")))]
+    {
+        std::hint::black_box(libc::pthread_create as *const () as usize)
+            ^ std::hint::black_box(libc::pthread_join as *const () as usize)
+            ^ std::hint::black_box(libc::pthread_detach as *const () as usize)
+    }
+    #[cfg(not(all(
+        feature = "std-threads",
+        target_os = "linux",
+        target_env = "gnu",
+        not(target_feature = "crt-static")
+    )))]
+    {
+        0
+    }
 }
 
 /// The parsed `RACECHECK_OPTIONS`.

@@ -7,10 +7,11 @@
 //! frees its own allocation and uses the winner's.
 
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use crate::clock::VClock;
+use crate::lock_order::Membership;
 
 /// A `T` allocated on first use, freed with the owner.
 pub(crate) struct LazyBox<T: Default> {
@@ -80,31 +81,12 @@ impl<T: Default> Default for LazyBox<T> {
     }
 }
 
-/// A synchronization object's state: its vector clock, and whether the
-/// lock-order graph may have a node for it (set for every lock a thread
-/// has held with detection on). The cell's address names a lock in that
-/// graph: it is stable for the lock's life, and the node leaves the graph
-/// when the cell is freed, so a later lock at the same address never
-/// inherits its edges.
+/// A synchronization object's state: its vector clock, and its node in
+/// the lock-order graph (see `lock_order`).
 #[derive(Default)]
 pub(crate) struct SyncCell {
     pub(crate) clock: Mutex<VClock>,
-    pub(crate) in_lock_graph: AtomicBool,
-}
-
-impl SyncCell {
-    /// The name of this object in the lock-order graph.
-    pub(crate) fn id(&self) -> usize {
-        self as *const SyncCell as usize
-    }
-}
-
-impl Drop for SyncCell {
-    fn drop(&mut self) {
-        if *self.in_lock_graph.get_mut() {
-            crate::lock_order::forget(self.id());
-        }
-    }
+    pub(crate) lock_order: Membership,
 }
 
 /// A vector clock allocated on first use: the state of every sync object.

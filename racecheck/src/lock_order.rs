@@ -29,19 +29,17 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::Location;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::annotate::SyncClock;
 use crate::config::{enabled, options};
-use crate::lazy_clock::SyncCell;
 use crate::report::{self, Inversion, InversionEdge, LockKind};
 use crate::runtime;
 
 /// A lock this thread holds.
 #[derive(Clone, Copy)]
 pub(crate) struct HeldLock {
-    /// The lock's name in the graph (the address of its sync cell).
+    /// The lock's name in the graph (the address of its [`Membership`]).
     id: usize,
     /// The lock object's address, for the report.
     addr: usize,
@@ -98,6 +96,38 @@ fn graph() -> MutexGuard<'static, Option<Graph>> {
     GRAPH.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A lock's node in the graph. Its address names the node: it lives in
+/// the lock's sync state, which is allocated once and stays put for the
+/// lock's life, and the node leaves the graph when it is dropped, so a later
+/// lock at the same address never inherits its edges. `in_graph` is set for
+/// every lock a thread has held with detection on, so that freeing a lock
+/// that never was in the graph costs nothing.
+#[derive(Default)]
+pub(crate) struct Membership {
+    in_graph: AtomicBool,
+}
+
+impl Membership {
+    /// The name of this lock in the graph.
+    fn id(&self) -> usize {
+        self as *const Membership as usize
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        if *self.in_graph.get_mut() {
+            forget(self.id());
+        }
+    }
+}
+
+/// A lock's sync state, which holds its [`Membership`]; found only when the
+/// lock order is checked (finding it may allocate).
+pub(crate) trait InGraph {
+    fn membership(&self) -> &Membership;
+}
+
 fn checking() -> bool {
     enabled() && options().report_lock_order
 }
@@ -106,34 +136,34 @@ fn checking() -> bool {
 /// `clock` (a `Mutex` or an `RwLock` at `addr`) at `at`: adds the edges
 /// from every lock it holds, and reports any cycle they close.
 #[inline]
-pub(crate) fn before_lock(clock: &SyncClock, addr: usize, kind: LockKind, at: &'static Location<'static>) {
+pub(crate) fn before_lock(clock: &impl InGraph, addr: usize, kind: LockKind, at: &'static Location<'static>) {
     if checking() {
-        before_lock_slow(clock.cell(), addr, kind, at);
+        before_lock_slow(clock.membership(), addr, kind, at);
     }
 }
 
 /// The current thread took the lock: it now holds it, taken at `at`.
 #[inline]
-pub(crate) fn acquired(clock: &SyncClock, addr: usize, kind: LockKind, at: &'static Location<'static>) {
+pub(crate) fn acquired(clock: &impl InGraph, addr: usize, kind: LockKind, at: &'static Location<'static>) {
     if checking() {
-        let cell = clock.cell();
-        mark(cell);
-        push(HeldLock { id: cell.id(), addr, kind, at });
+        let member = clock.membership();
+        mark(member);
+        push(HeldLock { id: member.id(), addr, kind, at });
     }
 }
 
 /// Makes the lock leave the graph when it is freed. Every lock a thread
 /// holds is marked, so that the graph never names a freed lock, whatever
 /// the program does with its guards (a leaked guard included).
-fn mark(cell: &SyncCell) {
-    if !cell.in_lock_graph.load(Ordering::Relaxed) {
-        cell.in_lock_graph.store(true, Ordering::Relaxed);
+fn mark(member: &Membership) {
+    if !member.in_graph.load(Ordering::Relaxed) {
+        member.in_graph.store(true, Ordering::Relaxed);
     }
 }
 
 /// The current thread let the lock go.
 #[inline]
-pub(crate) fn released(clock: &SyncClock) {
+pub(crate) fn released(clock: &impl InGraph) {
     if checking() {
         suspend(clock);
     }
@@ -141,11 +171,11 @@ pub(crate) fn released(clock: &SyncClock) {
 
 /// The current thread let the lock go for a while (a condition variable's
 /// wait); [`resume`] takes it back. Returns what `resume` needs.
-pub(crate) fn suspend(clock: &SyncClock) -> Option<HeldLock> {
+pub(crate) fn suspend(clock: &impl InGraph) -> Option<HeldLock> {
     if !checking() {
         return None;
     }
-    let id = clock.cell().id();
+    let id = clock.membership().id();
     HELD.try_with(|held| {
         let mut held = held.borrow_mut();
         let pos = held.iter().rposition(|h| h.id == id)?;
@@ -158,9 +188,9 @@ pub(crate) fn suspend(clock: &SyncClock) -> Option<HeldLock> {
 /// The current thread took back, at `at`, the lock whose clock is `clock`,
 /// which it let go with [`suspend`]: edges from the locks it holds now,
 /// then held again.
-pub(crate) fn resume(lock: Option<HeldLock>, clock: &SyncClock, at: &'static Location<'static>) {
+pub(crate) fn resume(lock: Option<HeldLock>, clock: &impl InGraph, at: &'static Location<'static>) {
     if let Some(lock) = lock {
-        before_lock_slow(clock.cell(), lock.addr, lock.kind, at);
+        before_lock_slow(clock.membership(), lock.addr, lock.kind, at);
         push(HeldLock { at, ..lock });
     }
 }
@@ -171,14 +201,14 @@ fn push(lock: HeldLock) {
 
 #[cold]
 #[inline(never)]
-fn before_lock_slow(cell: &SyncCell, addr: usize, kind: LockKind, at: &'static Location<'static>) {
+fn before_lock_slow(member: &Membership, addr: usize, kind: LockKind, at: &'static Location<'static>) {
     // A copy, so that reporting (which may take locks of its own) runs
     // without the list borrowed; taking a first lock costs no copy.
     let held: Vec<HeldLock> = match HELD.try_with(|held| held.borrow().clone()) {
         Ok(held) if !held.is_empty() => held,
         _ => return,
     };
-    let to = cell.id();
+    let to = member.id();
     for (i, from) in held.iter().enumerate() {
         if from.id == to {
             // A second read lock of the same RwLock: no order between a
@@ -196,7 +226,7 @@ fn before_lock_slow(cell: &SyncCell, addr: usize, kind: LockKind, at: &'static L
         if already_known(from.id, to, &guards) {
             continue;
         }
-        let target = LockEnd { id: to, addr, kind, cell };
+        let target = LockEnd { id: to, addr, kind, member };
         if let Some(cycle) = add_edge(from, target, at, guards) {
             report::lock_order_inversion(cycle);
         }
@@ -229,7 +259,7 @@ struct LockEnd<'a> {
     id: usize,
     addr: usize,
     kind: LockKind,
-    cell: &'a SyncCell,
+    member: &'a Membership,
 }
 
 /// Adds `from → to` (or narrows its guards) and returns the cycle it
@@ -237,7 +267,7 @@ struct LockEnd<'a> {
 fn add_edge(from: &HeldLock, to: LockEnd<'_>, at: &'static Location<'static>, guards: Vec<usize>) -> Option<Inversion> {
     let tid = runtime::current_info().map_or(0, |info| info.tid);
     // `from` was marked when it was taken; `to` may not be taken yet.
-    mark(to.cell);
+    mark(to.member);
     let mut graph = graph();
     let graph = graph.get_or_insert_with(Graph::default);
     graph.nodes.entry(to.id).or_insert_with(|| Node {

@@ -224,6 +224,7 @@ pub(crate) fn data_race(race: Race) -> bool {
     if race_suppressed(&race, &stack) {
         sink.suppressed.insert(pair);
         SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        counted();
         return false;
     }
     crate::explore::race_seen();
@@ -233,6 +234,7 @@ pub(crate) fn data_race(race: Race) -> bool {
     let text = format_race(&race, previous, &stack, outside);
     emit(&mut sink, &text);
     RACES.fetch_add(1, Ordering::Relaxed);
+    counted();
     if outside {
         RACES_OUTSIDE.fetch_add(1, Ordering::Relaxed);
     }
@@ -306,11 +308,13 @@ pub(crate) fn lock_order_inversion(cycle: Inversion) -> bool {
     names.extend(stack.iter().flat_map(Frame::names));
     if suppress::is_suppressed(suppress::Kind::Deadlock, &[], &names) {
         SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        counted();
         return false;
     }
     let text = format_inversion(&cycle, &stack);
     emit(&mut sink, &text);
     INVERSIONS.fetch_add(1, Ordering::Relaxed);
+    counted();
     halt_if_asked(&mut sink);
     true
 }
@@ -664,7 +668,14 @@ fn write_std_creation(out: &mut String, info: &ThreadInfo) {
     }
 }
 
-extern "C" fn at_exit() {
+/// A report was counted: the exit handler has something to say now.
+fn counted() {
+    crate::config::at_exit(at_exit);
+}
+
+/// At exit (the exit handler runs it once a report was counted): the
+/// summary, and the exit status.
+fn at_exit() {
     let reports = reports();
     if reports.races + reports.lock_order_inversions == 0 {
         if reports.suppressed > 0 {
@@ -682,14 +693,4 @@ extern "C" fn at_exit() {
     // running the remaining handlers again. Rust's own buffered stdout was
     // flushed just above.
     unsafe { libc::_exit(options().exitcode) }
-}
-
-/// Registers the exit handler once, when detection turns on.
-pub(crate) fn install_exit_hook() {
-    // SAFETY: `at_exit` is an `extern "C" fn()` with no arguments, as
-    // `atexit` requires, and it lives for the whole program.
-    let rc = unsafe { libc::atexit(at_exit) };
-    if rc != 0 {
-        eprintln!("racecheck: could not install the exit handler; races will not set the exit status");
-    }
 }

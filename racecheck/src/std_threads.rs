@@ -236,32 +236,4 @@ mod interpose {
         }
         rc
     }
-
-    /// Keeps the definitions above in every executable that uses
-    /// racecheck: the linker takes an object from a library only for a
-    /// symbol something already asked for, and std asks for
-    /// `pthread_create` only after racecheck's objects were looked at.
-    pub(crate) fn keep() -> usize {
-        std::hint::black_box(pthread_create as *const () as usize)
-            ^ std::hint::black_box(pthread_join as *const () as usize)
-            ^ std::hint::black_box(pthread_detach as *const () as usize)
-    }
-}
-
-/// See `interpose::keep`.
-#[inline(never)]
-pub(crate) fn keep_interposition() -> usize {
-    #[cfg(all(feature = "std-threads", target_os = "linux", target_env = "gnu", not(target_feature = "crt-static")))]
-    {
-        interpose::keep()
-    }
-    #[cfg(not(all(
-        feature = "std-threads",
-        target_os = "linux",
-        target_env = "gnu",
-        not(target_feature = "crt-static")
-    )))]
-    {
-        0
-    }
 }

@@ -39,12 +39,19 @@ struct Suppression {
     pattern: String,
 }
 
-/// The suppressions of this process, read once from the file the options
-/// name; a file that cannot be read is named in a warning.
+/// The suppressions of this process, read once, when detection turns on.
+static LOADED: OnceLock<Vec<Suppression>> = OnceLock::new();
+
 fn loaded() -> &'static [Suppression] {
-    static LOADED: OnceLock<Vec<Suppression>> = OnceLock::new();
+    LOADED.get().map_or(&[], Vec::as_slice)
+}
+
+/// Reads the suppressions file at `path` (the `suppressions` option), once:
+/// a line that cannot be used, or a file that cannot be read, is named in
+/// a warning now, at start-up.
+pub(crate) fn load(path: Option<&str>) {
     LOADED.get_or_init(|| {
-        let Some(path) = &crate::config::options().suppressions else {
+        let Some(path) = path else {
             return Vec::new();
         };
         match std::fs::read_to_string(path) {
@@ -60,12 +67,7 @@ fn loaded() -> &'static [Suppression] {
                 Vec::new()
             }
         }
-    })
-}
-
-/// Reads the file now, so that its warnings come at start-up.
-pub(crate) fn load() {
-    let _ = loaded();
+    });
 }
 
 /// Whether a report of `kind` is suppressed. `top` holds the names (function

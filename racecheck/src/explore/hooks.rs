@@ -60,6 +60,7 @@ fn member() -> Option<Member> {
 }
 
 fn set_member(member: Option<Member>) {
+    crate::config::set_exploring(member.is_some());
     let _ = MEMBER.try_with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {
             *m = member;
