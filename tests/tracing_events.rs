@@ -340,6 +340,63 @@ fn a_subscriber_that_uses_a_channel_feeds_nothing_back() {
     assert_eq!(shape, [("parked", "recv"), ("woke", "recv")], "{events:#?}");
 }
 
+/// The log's writer thread reports its own wake-up (the first one, before
+/// chan knows which channel carries the log) while the log channel has
+/// filled up again: the subscriber's send of that line would wait for the
+/// writer, which is the thread sending. The echo of an event into the
+/// channel it is about never waits: the line is dropped, and the writer
+/// goes on. Both flavors.
+#[test]
+fn a_writer_reporting_its_own_wake_up_into_its_full_channel_does_not_wait_on_itself() {
+    type MakeLog = fn() -> (Sender<u32>, Receiver<u32>);
+    let flavors: [(&str, MakeLog); 2] = [("default", || chan::bounded(1)), ("hchan", || chan::hchan::bounded(1))];
+    for (flavor, make) in flavors {
+        let (log_tx, log_rx) = make();
+        let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The subscriber writes each line into the log channel, as
+        // tracing-appender's writer does, once armed (after the writer has
+        // parked). It first waits for the channel to be full, which is the
+        // interleaving that made the writer wait on itself.
+        let during = {
+            let (log_tx, armed) = (log_tx.clone(), Arc::clone(&armed));
+            move || {
+                if armed.load(std::sync::atomic::Ordering::SeqCst) {
+                    let until = std::time::Instant::now() + Duration::from_secs(5);
+                    while !log_tx.is_full() && std::time::Instant::now() < until {
+                        thread::yield_now();
+                    }
+                    log_tx.send(99).unwrap();
+                }
+            }
+        };
+        let capture = Capture { during: Some(Arc::new(during)), ..Capture::default() };
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let writer_rx = log_rx.clone();
+        thread::spawn(move || {
+            let got = capture_with(capture, || {
+                // The writer: waits for the next line.
+                let got = writer_rx.recv();
+                done_tx.send(got).unwrap();
+            });
+            drop(got);
+        });
+        // Two lines from a thread with no subscriber: the first wakes the
+        // writer, the second fills the channel again.
+        let logger = later(50, move || {
+            armed.store(true, std::sync::atomic::Ordering::SeqCst);
+            log_tx.send(1).unwrap();
+            log_tx.send(2).unwrap();
+        });
+        let got = done_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{flavor}: the writer waits on itself, sending its own event's line"));
+        assert_eq!(got, Ok(1), "{flavor}");
+        logger.join().unwrap();
+        assert_eq!(log_rx.recv_timeout(Duration::from_secs(5)), Ok(2), "{flavor}");
+        assert!(log_rx.try_recv().is_err(), "{flavor}: the echo was dropped, nothing else is left");
+    }
+}
+
 /// Set in the child so that the test body runs the program.
 const CHILD: &str = "CHAN_EVENTS_TEST_CHILD";
 

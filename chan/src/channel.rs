@@ -123,14 +123,30 @@ impl<T> Flavor<T> {
     }
     fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         crate::race::operation();
-        crate::trace::sending(|| self.id());
+        let _ = crate::trace::sending(|| self.id());
         dispatch!(self, c => c.try_send(msg))
     }
     #[track_caller]
     fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         crate::race::operation();
-        crate::trace::sending(|| self.id());
+        if crate::trace::sending(|| self.id()) {
+            return self.send_echo(msg);
+        }
         dispatch!(self, c => c.send(msg, deadline))
+    }
+    /// A send made by a `tracing` subscriber while it handles chan's own
+    /// event about this very channel: the event's line on its way into the
+    /// channel that carries the log (`chan::observe`, "Never self-feeding").
+    /// It never waits: the thread emitting the event may be the one that
+    /// drains the channel (the log's writer thread, reporting its own
+    /// wake-up), which would then wait on itself. With no room the line is
+    /// dropped; it is chan's own, and the channel is quiet from now on.
+    #[cold]
+    fn send_echo(&self, msg: T) -> Result<(), SendTimeoutError<T>> {
+        match dispatch!(self, c => c.try_send(msg)) {
+            Ok(()) | Err(TrySendError::Full(_)) => Ok(()),
+            Err(TrySendError::Disconnected(msg)) => Err(SendTimeoutError::Disconnected(msg)),
+        }
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
         crate::race::operation();

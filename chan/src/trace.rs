@@ -261,12 +261,17 @@ fn finish_retry(outcome: Outcome) {
 }
 
 /// A send on channel `id`: notes whether it feeds the log (made while this
-/// thread emits a chan event). One relaxed load unless events are on.
+/// thread emits a chan event), and returns whether it is the echo of an
+/// event about `id` itself, which must not wait (`channel.rs`, `send`).
+/// One relaxed load unless events are on.
 #[inline]
-pub(crate) fn sending(id: impl FnOnce() -> usize) {
+pub(crate) fn sending(id: impl FnOnce() -> usize) -> bool {
     if observe::on().contains(Parts::EVENTS) {
-        observe::mark_quiet_if_emitting(id());
+        let id = id();
+        observe::mark_quiet_if_emitting(id);
+        return observe::echoes(id);
     }
+    false
 }
 
 /// Channel `id` is freed.

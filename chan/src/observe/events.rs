@@ -11,29 +11,37 @@ use std::time::Duration;
 use crate::trace::{Outcome, Park};
 
 thread_local! {
-    /// Whether this thread is inside the emission of a chan event (and so,
-    /// perhaps, inside a subscriber that uses channels).
-    static EMITTING: Cell<bool> = const { Cell::new(false) };
+    /// The channel whose chan event this thread is emitting now (and so,
+    /// perhaps, inside a subscriber that uses channels), or 0.
+    static EMITTING: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether this thread is emitting a chan event now. A thread being torn
 /// down counts as emitting: it observes nothing.
 #[inline]
 pub(crate) fn in_event() -> bool {
-    EMITTING.try_with(Cell::get).unwrap_or(true)
+    EMITTING.try_with(Cell::get) != Ok(0)
 }
 
-/// Runs `emit` with this thread marked as emitting (unmarked again even if
-/// the subscriber panics).
+/// Whether this thread is emitting a chan event about channel `id`: a send
+/// on `id` now is the event's own line coming back to the channel it is
+/// about (see `channel.rs`, `send`).
+#[inline]
+pub(crate) fn echoes(id: usize) -> bool {
+    EMITTING.try_with(Cell::get).is_ok_and(|emitting| emitting == id)
+}
+
+/// Runs `emit` with this thread marked as emitting an event about channel
+/// `id` (unmarked again even if the subscriber panics).
 #[cfg_attr(not(feature = "trace"), allow(dead_code))]
-fn emitting(emit: impl FnOnce()) {
+fn emitting(id: usize, emit: impl FnOnce()) {
     struct Unmark;
     impl Drop for Unmark {
         fn drop(&mut self) {
-            let _ = EMITTING.try_with(|e| e.set(false));
+            let _ = EMITTING.try_with(|e| e.set(0));
         }
     }
-    if EMITTING.try_with(|e| e.replace(true)).unwrap_or(true) {
+    if EMITTING.try_with(|e| e.replace(id.max(1))) != Ok(0) {
         return;
     }
     let _unmark = Unmark;
@@ -116,7 +124,7 @@ pub(crate) fn wanted() -> bool {
 /// Emits `parked`.
 pub(crate) fn emit_parked(p: &Park, at: &'static Location<'static>) {
     #[cfg(feature = "trace")]
-    emitting(|| {
+    emitting(p.id, || {
         tracing::debug!(
             target: "chan",
             id = %ChanId(p.id),
@@ -135,7 +143,7 @@ pub(crate) fn emit_parked(p: &Park, at: &'static Location<'static>) {
 /// Emits `woke`.
 pub(crate) fn emit_woke(p: &Park, at: &'static Location<'static>, waited: Duration, outcome: Outcome) {
     #[cfg(feature = "trace")]
-    emitting(|| {
+    emitting(p.id, || {
         tracing::debug!(
             target: "chan",
             id = %ChanId(p.id),
@@ -155,7 +163,7 @@ pub(crate) fn emit_woke(p: &Park, at: &'static Location<'static>, waited: Durati
 /// Emits `closed`.
 pub(crate) fn emit_closed(p: &Park) {
     #[cfg(feature = "trace")]
-    emitting(|| {
+    emitting(p.id, || {
         tracing::debug!(
             target: "chan",
             id = %ChanId(p.id),

@@ -61,7 +61,12 @@
 //!   events. Its writer thread waiting on it for the next line, which would
 //!   otherwise log its own wait into the channel it waits on and wake
 //!   itself, forever, stays quiet. The profile and the timeline still show
-//!   that channel's waits: recording them calls no user code.
+//!   that channel's waits: recording them calls no user code;
+//! - a send made while a thread emits a chan event about that same channel
+//!   (the event's line coming back to the channel it is about) never
+//!   waits: with no room the line is dropped. The thread may be the one
+//!   that drains the channel (the writer reporting its own wake-up), and
+//!   would otherwise wait on itself.
 //!
 //! # Cost
 //!
@@ -77,7 +82,7 @@ mod switch;
 mod timeline;
 
 pub(crate) use events::{
-    emit_closed, emit_parked, emit_woke, forget_quiet, in_event, mark_quiet_if_emitting, quiet, wanted,
+    echoes, emit_closed, emit_parked, emit_woke, forget_quiet, in_event, mark_quiet_if_emitting, quiet, wanted,
 };
 pub(crate) use profile::record as record_profile;
 pub use profile::{Profile, ProfileRow};
