@@ -52,14 +52,16 @@ struct Sleeper {
     parked: Option<(&'static str, &'static Location<'static>)>,
 }
 
+/// The threads racecheck knows to be parked in one of its blocking
+/// operations, keyed by thread, for the deadlock watchdog.
 #[derive(Default)]
-struct Board {
+struct ParkedThreads {
     threads: HashMap<usize, Sleeper>,
 }
 
-fn board() -> &'static Mutex<Board> {
-    static BOARD: OnceLock<Mutex<Board>> = OnceLock::new();
-    BOARD.get_or_init(Default::default)
+fn parked_threads() -> &'static Mutex<ParkedThreads> {
+    static PARKED: OnceLock<Mutex<ParkedThreads>> = OnceLock::new();
+    PARKED.get_or_init(Default::default)
 }
 
 /// Bumped on every park and wake, so the watchdog sees any movement.
@@ -73,7 +75,7 @@ struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        board().lock().unwrap_or_else(PoisonError::into_inner).threads.remove(&self.id);
+        parked_threads().lock().unwrap_or_else(PoisonError::into_inner).threads.remove(&self.id);
         GENERATION.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -86,7 +88,7 @@ thread_local! {
             None => format!("T{}", t.info.tid),
         })
         .unwrap_or_else(|| std::thread::current().name().unwrap_or("<unnamed>").to_owned());
-        board()
+        parked_threads()
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .threads
@@ -133,7 +135,7 @@ pub(crate) fn blocked_in<R>(op: &'static str, at: &'static Location<'static>, wa
 #[inline(never)]
 fn set_parked(parked: Option<(&'static str, &'static Location<'static>)>) {
     let _ = ME.try_with(|me| {
-        if let Some(entry) = board().lock().unwrap_or_else(PoisonError::into_inner).threads.get_mut(&me.id) {
+        if let Some(entry) = parked_threads().lock().unwrap_or_else(PoisonError::into_inner).threads.get_mut(&me.id) {
             entry.parked = parked;
         }
     });
@@ -155,7 +157,7 @@ fn live_threads() -> Option<usize> {
 
 /// The report, if the board shows everybody asleep right now.
 fn everybody_asleep() -> Option<String> {
-    let board = board().lock().unwrap_or_else(PoisonError::into_inner);
+    let board = parked_threads().lock().unwrap_or_else(PoisonError::into_inner);
     if board.threads.is_empty() || board.threads.values().any(|t| t.parked.is_none()) {
         return None;
     }

@@ -58,8 +58,10 @@ impl<T: Default> LazyBox<T> {
     #[inline]
     pub(crate) fn get_if_used(&self) -> Option<&T> {
         let current = self.ptr.load(Ordering::Acquire);
-        // SAFETY: as in `get`: published from `Box::into_raw`, valid until
-        // `drop`.
+        // SAFETY: a non-null pointer was published by `install` from
+        // `Box::into_raw` (our Acquire load pairs with its exchange) and
+        // stays valid until `drop`, which needs `&mut self` and so cannot
+        // overlap this borrow.
         (!current.is_null()).then(|| unsafe { &*current })
     }
 }

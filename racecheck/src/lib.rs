@@ -55,6 +55,7 @@
 //! program, reading a report, the options, and how racecheck compares with
 //! ThreadSanitizer, Miri, loom and Go.
 
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![warn(missing_docs)]
 
 pub mod annotate;

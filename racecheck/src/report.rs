@@ -159,41 +159,48 @@ pub fn reports() -> Reports {
     }
 }
 
-type PlaceKey = (&'static str, u32, u32);
+/// A source location as a key: file, line, column.
+type LocationKey = (&'static str, u32, u32);
 
-struct Sink {
-    seen: BTreeSet<(PlaceKey, PlaceKey)>,
+/// What this process has reported (to report each race and each cycle of
+/// locks once), and the log file reports go to when `log_path` names one.
+struct Reported {
+    seen: BTreeSet<(LocationKey, LocationKey)>,
     /// The pairs among `seen` that a suppression silenced.
-    suppressed: BTreeSet<(PlaceKey, PlaceKey)>,
-    seen_cycles: BTreeSet<Vec<(PlaceKey, PlaceKey)>>,
+    suppressed: BTreeSet<(LocationKey, LocationKey)>,
+    seen_cycles: BTreeSet<Vec<(LocationKey, LocationKey)>>,
     file: Option<File>,
 }
 
-static SINK: Mutex<Sink> =
-    Mutex::new(Sink { seen: BTreeSet::new(), suppressed: BTreeSet::new(), seen_cycles: BTreeSet::new(), file: None });
+static REPORTED: Mutex<Reported> = Mutex::new(Reported {
+    seen: BTreeSet::new(),
+    suppressed: BTreeSet::new(),
+    seen_cycles: BTreeSet::new(),
+    file: None,
+});
 
-fn place_key(location: Option<&'static Location<'static>>) -> PlaceKey {
+fn location_key(location: Option<&'static Location<'static>>) -> LocationKey {
     location.map_or(("", 0, 0), |l| (l.file(), l.line(), l.column()))
 }
 
 /// Writes text to the report destination: stderr, or `log_path.PID`.
-fn emit(sink: &mut Sink, text: &str) {
+fn emit(reported: &mut Reported, text: &str) {
     if cfg!(test) {
         // The crate's unit tests drive the rules with made-up threads and
         // check the verdicts; the report text is tested from outside.
         return;
     }
     if let Some(prefix) = &options().log_path {
-        if sink.file.is_none() {
+        if reported.file.is_none() {
             let path = format!("{prefix}.{}", std::process::id());
             match OpenOptions::new().create(true).append(true).open(&path) {
-                Ok(file) => sink.file = Some(file),
+                Ok(file) => reported.file = Some(file),
                 Err(error) => {
                     eprintln!("racecheck: cannot open log_path {path}: {error}; using stderr");
                 }
             }
         }
-        if let Some(file) = &mut sink.file {
+        if let Some(file) = &mut reported.file {
             if file.write_all(text.as_bytes()).is_ok() {
                 let _ = file.flush();
                 return;
@@ -208,21 +215,21 @@ fn emit(sink: &mut Sink, text: &str) {
 #[cold]
 #[inline(never)]
 pub(crate) fn data_race(race: Race) -> bool {
-    let here = place_key(Some(race.current_location));
-    let there = place_key(race.previous.location);
+    let here = location_key(Some(race.current_location));
+    let there = location_key(race.previous.location);
     let pair = if here <= there { (here, there) } else { (there, here) };
-    let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
-    if !sink.seen.insert(pair) {
+    let mut reported = REPORTED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !reported.seen.insert(pair) {
         // Reported (or silenced) already; an exploration still counts a
         // schedule that shows it again, unless it is silenced.
-        if !sink.suppressed.contains(&pair) {
+        if !reported.suppressed.contains(&pair) {
             crate::explore::race_seen();
         }
         return false;
     }
     let stack = frames(&backtrace::Backtrace::new());
     if race_suppressed(&race, &stack) {
-        sink.suppressed.insert(pair);
+        reported.suppressed.insert(pair);
         SUPPRESSED.fetch_add(1, Ordering::Relaxed);
         counted();
         return false;
@@ -232,13 +239,13 @@ pub(crate) fn data_race(race: Race) -> bool {
         if race.previous.tid == race.current.tid { Some(race.current.clone()) } else { thread_info(race.previous.tid) };
     let outside = started_outside(&race.current) || previous.as_deref().is_some_and(started_outside);
     let text = format_race(&race, previous, &stack, outside);
-    emit(&mut sink, &text);
+    emit(&mut reported, &text);
     RACES.fetch_add(1, Ordering::Relaxed);
     counted();
     if outside {
         RACES_OUTSIDE.fetch_add(1, Ordering::Relaxed);
     }
-    halt_if_asked(&mut sink);
+    halt_if_asked(&mut reported);
     true
 }
 
@@ -257,9 +264,9 @@ fn race_suppressed(race: &Race, stack: &[Frame]) -> bool {
 }
 
 /// With `halt_on_error`, ends the process right after a report.
-fn halt_if_asked(sink: &mut Sink) {
+fn halt_if_asked(reported: &mut Reported) {
     if options().halt_on_error {
-        emit(sink, &summary(reports()));
+        emit(reported, &summary(reports()));
         // SAFETY: `_exit` ends the process at once without running Rust or
         // C destructors; nothing is left half-written because the report
         // and summary were written with whole `write_all` calls.
@@ -296,11 +303,11 @@ fn summary(reports: Reports) -> String {
 #[cold]
 #[inline(never)]
 pub(crate) fn lock_order_inversion(cycle: Inversion) -> bool {
-    let mut places: Vec<(PlaceKey, PlaceKey)> =
-        cycle.edges.iter().map(|e| (place_key(Some(e.held_at)), place_key(Some(e.acquired_at)))).collect();
+    let mut places: Vec<(LocationKey, LocationKey)> =
+        cycle.edges.iter().map(|e| (location_key(Some(e.held_at)), location_key(Some(e.acquired_at)))).collect();
     places.sort_unstable();
-    let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
-    if !sink.seen_cycles.insert(places) {
+    let mut reported = REPORTED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !reported.seen_cycles.insert(places) {
         return false;
     }
     let stack = frames(&backtrace::Backtrace::new());
@@ -312,10 +319,10 @@ pub(crate) fn lock_order_inversion(cycle: Inversion) -> bool {
         return false;
     }
     let text = format_inversion(&cycle, &stack);
-    emit(&mut sink, &text);
+    emit(&mut reported, &text);
     INVERSIONS.fetch_add(1, Ordering::Relaxed);
     counted();
-    halt_if_asked(&mut sink);
+    halt_if_asked(&mut reported);
     true
 }
 
@@ -353,14 +360,14 @@ fn format_inversion(cycle: &Inversion, stack: &[Frame]) -> String {
         if edge.current {
             write_stack(&mut out, stack, AccessKind::Read, edge.acquired_at);
         } else {
-            let _ = writeln!(out, "  {}", place(edge.acquired_at));
+            let _ = writeln!(out, "  {}", file_line_column(edge.acquired_at));
         }
         let _ = writeln!(
             out,
             "\n{} {} previously acquired by the same thread here:\n  {}",
             edge.from.1.word(),
             name(edge.from_id),
-            place(edge.held_at)
+            file_line_column(edge.held_at)
         );
         threads.push(info);
     }
@@ -370,7 +377,7 @@ fn format_inversion(cycle: &Inversion, stack: &[Frame]) -> String {
     out
 }
 
-fn strip(path: &str) -> &str {
+fn without_prefix(path: &str) -> &str {
     let prefix = &options().strip_path_prefix;
     if prefix.is_empty() {
         path
@@ -379,8 +386,8 @@ fn strip(path: &str) -> &str {
     }
 }
 
-fn place(location: &Location<'_>) -> String {
-    format!("{}:{}:{}", strip(location.file()), location.line(), location.column())
+fn file_line_column(location: &Location<'_>) -> String {
+    format!("{}:{}:{}", without_prefix(location.file()), location.line(), location.column())
 }
 
 fn thread_label(tid: u32, info: Option<&ThreadInfo>) -> String {
@@ -470,7 +477,7 @@ fn format_race(race: &Race, previous_info: Option<Arc<ThreadInfo>>, stack: &[Fra
             out.push_str("  (the cell was dropped; a drop's place is not recorded)\n");
         }
         Some(location) => {
-            let _ = writeln!(out, "  {}", place(location));
+            let _ = writeln!(out, "  {}", file_line_column(location));
         }
         None => out.push_str("  (location not recorded)\n"),
     }
@@ -565,7 +572,7 @@ impl Frame {
 
     fn render(&self) -> String {
         match (&self.file, self.line) {
-            (Some(file), Some(line)) => format!("  {}  {}:{line}", self.name, strip(file)),
+            (Some(file), Some(line)) => format!("  {}  {}:{line}", self.name, without_prefix(file)),
             _ => format!("  {}", self.name),
         }
     }
@@ -612,11 +619,11 @@ fn write_stack(out: &mut String, frames: &[Frame], kind: AccessKind, access: &'s
             );
         }
     } else if let Some(i) = frames.iter().position(|f| f.is_at(access)) {
-        lines.push(format!("  {}  {}", frames[i].name, place(access)));
+        lines.push(format!("  {}  {}", frames[i].name, file_line_column(access)));
         lines.extend(frames[i + 1..].iter().filter(|f| !f.is_plumbing()).map(Frame::render));
     }
     if lines.is_empty() {
-        lines.push(format!("  {}", place(access)));
+        lines.push(format!("  {}", file_line_column(access)));
     }
     for line in lines {
         out.push_str(&line);
@@ -627,7 +634,7 @@ fn write_stack(out: &mut String, frames: &[Frame], kind: AccessKind, access: &'s
 /// Where a thread was created: the spawn site, then the spawning thread's
 /// callers at that moment (captured unresolved at the spawn, resolved now).
 fn write_creation(out: &mut String, info: &ThreadInfo, site: &'static Location<'static>) {
-    let _ = writeln!(out, "  {}", place(site));
+    let _ = writeln!(out, "  {}", file_line_column(site));
     let stack = info.creation_stack.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let Some(mut stack) = stack else {
         return;
@@ -680,13 +687,13 @@ fn at_exit() {
     if reports.races + reports.lock_order_inversions == 0 {
         if reports.suppressed > 0 {
             // Only suppressed reports: say so, and leave the status alone.
-            let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
-            emit(&mut sink, &summary(reports));
+            let mut reported = REPORTED.lock().unwrap_or_else(PoisonError::into_inner);
+            emit(&mut reported, &summary(reports));
         }
         return;
     }
-    let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
-    emit(&mut sink, &summary(reports));
+    let mut reported = REPORTED.lock().unwrap_or_else(PoisonError::into_inner);
+    emit(&mut reported, &summary(reports));
     let _ = std::io::stdout().flush();
     // SAFETY: we are already inside `exit`, running its handlers; `_exit`
     // ends the process with our status instead of the program's, without

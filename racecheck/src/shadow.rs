@@ -47,7 +47,8 @@ impl Access {
         self.moment <= t.clock.get(self.slot)
     }
 
-    fn by(t: &ThreadState, kind: AccessKind, location: &'static Location<'static>) -> Access {
+    /// The access that thread `t` makes now, of `kind`, at `location`.
+    fn made_by(t: &ThreadState, kind: AccessKind, location: &'static Location<'static>) -> Access {
         Access { moment: t.now(), slot: t.slot, tid: t.info.tid, kind, location: Some(location) }
     }
 
@@ -101,7 +102,7 @@ impl Shadow {
                 previous: self.write.side(),
             });
         }
-        let mine = Access::by(t, AccessKind::Read, location);
+        let mine = Access::made_by(t, AccessKind::Read, location);
         match &mut self.shared_reads {
             Some(shared) => put_read(shared, mine),
             None if self.read.is_none() || self.read.ordered_before(t) => self.read = mine,
@@ -152,7 +153,7 @@ impl Shadow {
             }),
             None => false,
         };
-        self.write = Access::by(t, kind, location);
+        self.write = Access::made_by(t, kind, location);
         self.read = Access::NONE;
         self.shared_reads = None;
         raced

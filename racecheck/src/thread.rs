@@ -321,40 +321,83 @@ where
     Builder::new().spawn(f).unwrap_or_else(|e| panic!("failed to spawn thread: {e}"))
 }
 
-/// An owned permission to join a thread, as `std::thread::JoinHandle`.
-pub struct JoinHandle<T> {
-    inner: std::thread::JoinHandle<T>,
+/// What a std join handle offers, for [`Handle`] to build both of ours on.
+trait StdHandle {
+    type Output;
+    fn std_thread(&self) -> &std::thread::Thread;
+    fn join(self) -> Result<Self::Output>;
+}
+
+impl<T> StdHandle for std::thread::JoinHandle<T> {
+    type Output = T;
+    fn std_thread(&self) -> &std::thread::Thread {
+        self.thread()
+    }
+    fn join(self) -> Result<T> {
+        self.join()
+    }
+}
+
+impl<'scope, T> StdHandle for std::thread::ScopedJoinHandle<'scope, T> {
+    type Output = T;
+    fn std_thread(&self) -> &std::thread::Thread {
+        self.thread()
+    }
+    fn join(self) -> Result<T> {
+        self.join()
+    }
+}
+
+/// A std join handle with what racecheck adds: the thread's racecheck
+/// handle and the clock its end publishes, taken in by `join`. Shared by
+/// [`JoinHandle`] and [`ScopedJoinHandle`].
+struct Handle<H> {
+    inner: H,
     thread: Thread,
     final_clock: Option<FinalClock>,
 }
 
+impl<H: StdHandle> Handle<H> {
+    fn new(inner: H, final_clock: Option<FinalClock>, info: Option<Arc<ThreadInfo>>) -> Self {
+        let thread = Thread { inner: inner.std_thread().clone(), info };
+        Handle { inner, thread, final_clock }
+    }
+
+    fn join(self, at: &'static Location<'static>) -> Result<H::Output> {
+        let Handle { inner, thread, final_clock } = self;
+        let result = crate::deadlock::blocked_in("join", at, || {
+            wait_for(&thread);
+            inner.join()
+        });
+        join_edge(&final_clock);
+        result
+    }
+}
+
+/// An owned permission to join a thread, as `std::thread::JoinHandle`.
+pub struct JoinHandle<T>(Handle<std::thread::JoinHandle<T>>);
+
 impl<T> JoinHandle<T> {
     fn new(inner: std::thread::JoinHandle<T>, final_clock: Option<FinalClock>, info: Option<Arc<ThreadInfo>>) -> Self {
-        let thread = Thread { inner: inner.thread().clone(), info };
-        JoinHandle { inner, thread, final_clock }
+        JoinHandle(Handle::new(inner, final_clock, info))
     }
 
     /// Waits for the thread to finish; its whole life is then ordered
     /// before the caller's future.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || {
-            wait_for(&self.thread);
-            self.inner.join()
-        });
-        join_edge(&self.final_clock);
-        result
+        self.0.join(Location::caller())
     }
 
     /// The thread's handle.
     pub fn thread(&self) -> &Thread {
-        &self.thread
+        &self.0.thread
     }
 
     /// Whether the thread's body has returned. This is not a join: it
     /// orders nothing.
     pub fn is_finished(&self) -> bool {
-        self.inner.is_finished()
+        self.0.inner.is_finished()
     }
 }
 
@@ -490,11 +533,7 @@ impl Drop for ScopeRegistration {
 
 /// An owned permission to join a scoped thread, as
 /// `std::thread::ScopedJoinHandle`.
-pub struct ScopedJoinHandle<'scope, T> {
-    inner: std::thread::ScopedJoinHandle<'scope, T>,
-    thread: Thread,
-    final_clock: Option<FinalClock>,
-}
+pub struct ScopedJoinHandle<'scope, T>(Handle<std::thread::ScopedJoinHandle<'scope, T>>);
 
 impl<'scope, T> ScopedJoinHandle<'scope, T> {
     fn new(
@@ -502,30 +541,24 @@ impl<'scope, T> ScopedJoinHandle<'scope, T> {
         final_clock: Option<FinalClock>,
         info: Option<Arc<ThreadInfo>>,
     ) -> Self {
-        let thread = Thread { inner: inner.thread().clone(), info };
-        ScopedJoinHandle { inner, thread, final_clock }
+        ScopedJoinHandle(Handle::new(inner, final_clock, info))
     }
 
     /// Waits for the thread to finish; its whole life is then ordered
     /// before the caller's future.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let result = crate::deadlock::blocked_in("join", std::panic::Location::caller(), || {
-            wait_for(&self.thread);
-            self.inner.join()
-        });
-        join_edge(&self.final_clock);
-        result
+        self.0.join(Location::caller())
     }
 
     /// The thread's handle.
     pub fn thread(&self) -> &Thread {
-        &self.thread
+        &self.0.thread
     }
 
     /// Whether the thread's body has returned (orders nothing).
     pub fn is_finished(&self) -> bool {
-        self.inner.is_finished()
+        self.0.inner.is_finished()
     }
 }
 

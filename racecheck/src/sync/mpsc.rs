@@ -27,8 +27,9 @@ struct Envelope<T> {
 }
 
 impl<T> Envelope<T> {
+    /// `value` with the sending thread's clock now, if detection is on.
     #[inline]
-    fn seal(value: T) -> Envelope<T> {
+    fn with_sender_clock(value: T) -> Envelope<T> {
         let clock = if enabled() {
             // Every send is a scheduling point for `explore`.
             crate::explore::point();
@@ -85,7 +86,7 @@ impl<T> Sender<T> {
     /// Sends a value; it fails, giving the value back, when the receiver
     /// is gone.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner.send(Envelope::seal(value)).map_err(|SendError(envelope)| SendError(envelope.value))
+        self.inner.send(Envelope::with_sender_clock(value)).map_err(|SendError(envelope)| SendError(envelope.value))
     }
 }
 
@@ -110,7 +111,7 @@ pub struct SyncSender<T> {
 impl<T> SyncSender<T> {
     /// Sends a value, blocking while the channel is full.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let envelope = Envelope::seal(value);
+        let envelope = Envelope::with_sender_clock(value);
         let result = if enabled() {
             // A send that has to wait gives `explore`'s turn away first.
             match self.inner.try_send(envelope) {
@@ -126,7 +127,7 @@ impl<T> SyncSender<T> {
 
     /// Sends a value if there is room right now.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.inner.try_send(Envelope::seal(value)).map_err(|error| match error {
+        self.inner.try_send(Envelope::with_sender_clock(value)).map_err(|error| match error {
             TrySendError::Full(envelope) => TrySendError::Full(envelope.value),
             TrySendError::Disconnected(envelope) => TrySendError::Disconnected(envelope.value),
         })
