@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::counted::{ChanRef, Side};
 use crate::err::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::flavors::{at, list, never, ring, tick, zero};
-use crate::hchan;
+use crate::flavors::{at, hchan, list, never, ring, tick, zero};
 
 /// Which core implements a channel, and the handle's pointer to it.
 ///

@@ -175,7 +175,7 @@ impl Context {
             .map(|_| ())
             .map_err(Selected::from);
         if flow != 0 && res.is_ok() && sel != Selected::Aborted {
-            crate::trace::woke_peer(flow);
+            crate::observe::record_wake(flow);
         }
         res
     }

@@ -21,34 +21,7 @@ use std::time::Instant;
 use crate::context::Context;
 use crate::err::{RecvTimeoutError, SendTimeoutError};
 use crate::observe::{self, Parts, SliceRecord};
-
-/// What is waiting, for the events, the profile and the timeline.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Park {
-    pub(crate) id: usize,
-    pub(crate) op: &'static str,
-    pub(crate) flavor: &'static str,
-    pub(crate) capacity: Option<usize>,
-    pub(crate) len: usize,
-}
-
-/// How a wait ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Completed,
-    Closed,
-    Timeout,
-}
-
-impl Outcome {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::Closed => "closed",
-            Outcome::Timeout => "timeout",
-        }
-    }
-}
+pub(crate) use crate::observe::{Outcome, Park};
 
 /// An operation's result, as the outcome of its wait.
 pub(crate) trait Resolved {
@@ -278,13 +251,6 @@ pub(crate) fn sending(id: impl FnOnce() -> usize) -> bool {
 #[inline]
 pub(crate) fn freed(id: usize) {
     observe::forget_quiet(id);
-}
-
-/// A peer just selected a waiting context whose wait has flow `flow`
-/// (non-zero only while a timeline records).
-#[cold]
-pub(crate) fn woke_peer(flow: usize) {
-    observe::record_wake(flow);
 }
 
 /// Emits `closed` for a `close` that closed the channel, if events are on.

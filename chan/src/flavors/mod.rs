@@ -1,7 +1,9 @@
-//! The default flavor's three cores, one per capacity class, each with the
-//! same internal interface (`try_send`, `send`, `try_recv`, `recv`, `close`,
-//! `len`, ...), dispatched from `channel.rs`; plus the receive-only timer
-//! flavors behind `after`, `at`, `tick` and `never`.
+//! The channel cores, each with the same internal interface (`try_send`,
+//! `send`, `try_recv`, `recv`, `close`, `len`, ...), dispatched from
+//! `channel.rs`: the default flavor's three (`ring`, `list`, `zero`, one per
+//! capacity class), Go's mutex-based `hchan`, and the receive-only timer
+//! flavors behind `after`, `at`, `tick` and `never`. A flavor never names
+//! the public handles (`channel.rs`, `hchan.rs` and `timers.rs` wrap it).
 
 /// The sending half of a receive-only flavor (`at`, `tick`, `never`).
 /// `channel.rs` dispatches every operation to every flavor, but no `Sender`
@@ -33,6 +35,7 @@ macro_rules! receive_only {
 }
 
 pub(crate) mod at;
+pub(crate) mod hchan;
 pub(crate) mod list;
 pub(crate) mod never;
 pub(crate) mod ring;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::trace::{Outcome, Park};
+use super::park::{Outcome, Park};
 
 thread_local! {
     /// The channel whose chan event this thread is emitting now (and so,

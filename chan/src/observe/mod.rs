@@ -77,6 +77,7 @@
 //! futex wait and wake. `docs/observability.md` has the measurements.
 
 mod events;
+mod park;
 mod profile;
 mod switch;
 mod timeline;
@@ -84,11 +85,25 @@ mod timeline;
 pub(crate) use events::{
     echoes, emit_closed, emit_parked, emit_woke, forget_quiet, in_event, mark_quiet_if_emitting, quiet, wanted,
 };
+pub(crate) use park::{Outcome, Park};
 pub(crate) use profile::record as record_profile;
 pub use profile::{Profile, ProfileRow};
 pub(crate) use switch::{on, Parts};
 pub use timeline::Timeline;
-pub(crate) use timeline::{next_flow, record_slice, record_wake, SliceRecord};
+pub(crate) use timeline::{record_slice, record_wake, SliceRecord};
+
+/// A flow id for a wait that is starting, or 0 when no timeline records.
+/// It lives here rather than in `timeline.rs` because it reads the switch,
+/// and the switch starts the timeline: each of the two names only this
+/// index, never the other.
+#[inline]
+pub(crate) fn next_flow() -> usize {
+    if switch::on().contains(Parts::TIMELINE) {
+        timeline::fresh_flow()
+    } else {
+        0
+    }
+}
 
 /// Switches the `tracing` events of waits on or off (off at start).
 ///

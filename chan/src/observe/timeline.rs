@@ -18,8 +18,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::events::Capacity;
-use super::switch::{self, Parts};
-use crate::trace::{Outcome, Park};
+use super::park::{Outcome, Park};
 
 /// Records kept at most, so that a forgotten timeline cannot take all
 /// memory; past it, waits are counted but not kept.
@@ -91,14 +90,11 @@ fn track(rec: &mut Recording) -> u32 {
     tid
 }
 
-/// A flow id for a wait that is starting, or 0 when no timeline records.
+/// A fresh flow id (never 0), for a wait that starts while a timeline
+/// records (see `observe::next_flow`).
 #[inline]
-pub(crate) fn next_flow() -> usize {
-    if switch::on().contains(Parts::TIMELINE) {
-        NEXT_FLOW.fetch_add(1, Ordering::Relaxed)
-    } else {
-        0
-    }
+pub(crate) fn fresh_flow() -> usize {
+    NEXT_FLOW.fetch_add(1, Ordering::Relaxed)
 }
 
 pub(crate) fn start() {

@@ -16,9 +16,7 @@
 
 mod case;
 mod erased;
-mod list;
 mod macros;
-mod stored;
 
 use std::cell::Cell;
 use std::fmt;
@@ -29,10 +27,10 @@ use crate::channel::{Receiver, Sender};
 use crate::context::{Context, Patience, Selected};
 use crate::err::{ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError};
 
+use self::case::list::CaseList;
+use self::case::stored::StoredCase;
 use self::case::{Case, Mode, Outcome, ReadySendCase, RecvCase, Wait};
-use self::list::CaseList;
-use self::stored::StoredCase;
-use crate::hchan::HeldLock;
+use crate::flavors::hchan::HeldLock;
 
 /// The longest a select sleeps before looking again at a case its channel
 /// cannot wake (see `Wait::Poll`).

@@ -11,8 +11,8 @@ use std::mem::MaybeUninit;
 use std::ops::{Deref, DerefMut};
 use std::ptr;
 
-use super::case::Case;
 use super::stored::StoredCase;
+use super::Case;
 
 /// How many cases fit inside the `Select`.
 const INLINE_CASES: usize = 4;
@@ -172,7 +172,7 @@ impl Drop for CaseList<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::case::RecvCase;
+    use super::super::RecvCase;
     use super::*;
 
     #[test]

@@ -12,20 +12,27 @@
 //! The rendezvous flavors (`bounded(0)`, hchan) list a packet or sudog that
 //! a peer completes and then selects the select's context with that case's
 //! operation; the ring and list flavors only notify. See `docs/select.md`.
+//!
+//! A select keeps its cases as `dyn Case` in a `CaseList` (`list.rs`), each
+//! one inline or boxed (`stored.rs`); both are parts of this module, since
+//! the `Case` trait and the list name each other (`Case::push_clone`).
 
 use std::time::Instant;
 
 use crate::channel::{Flavor, Receiver, Sender};
 use crate::context::{Context, Operation};
 use crate::err::{RecvError, TryRecvError};
+use crate::flavors::hchan::{Enqueue, HChan, HeldLock, LatePeer, Reserve as HchanReserve, SelectSudog};
 use crate::flavors::ring;
 use crate::flavors::ring::select::Reserve;
 use crate::flavors::zero::select::{LateSend, SelectPacket};
 use crate::flavors::zero::Arrival;
-use crate::hchan::{Enqueue, HChan, HeldLock, LatePeer, Reserve as HchanReserve, SelectSudog};
 
+use self::list::CaseList;
 use super::erased::Erased;
-use super::list::CaseList;
+
+pub(crate) mod list;
+pub(crate) mod stored;
 
 /// What the select loop should do for a case while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

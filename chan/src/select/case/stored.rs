@@ -13,7 +13,7 @@ use std::mem::{align_of, size_of, MaybeUninit};
 use std::ops::{Deref, DerefMut};
 use std::ptr;
 
-use super::case::Case;
+use super::Case;
 
 /// Room for a case inline: eight words hold every case of a message up to
 /// a word, and the receive cases of messages up to three words.
@@ -133,7 +133,7 @@ impl Drop for StoredCase<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::case::{ReadySendCase, RecvCase};
+    use super::super::{ReadySendCase, RecvCase};
     use super::*;
 
     #[test]

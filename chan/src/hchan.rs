@@ -42,17 +42,11 @@
 //! h.join().unwrap();
 //! ```
 
-mod buf;
-mod chan;
-mod waitq;
-
 use crate::channel::{from_core, Flavor, Receiver, Sender};
+use crate::flavors::hchan::HChan;
 
-pub(crate) use self::chan::select::{Enqueue, HeldLock, Reserve, SelectSudog};
-pub(crate) use self::chan::HChan;
-pub(crate) use self::chan::LatePeer;
 #[doc(hidden)]
-pub use self::chan::Probe;
+pub use crate::flavors::hchan::Probe;
 
 /// Creates a Go channel of capacity `cap` (Go's `make(chan T, cap)`).
 ///
