@@ -259,8 +259,9 @@ impl Context {
     ///
     /// With `patient`, first waits actively for the whole [`Patience`]
     /// budget: the rendezvous flavor registers at once, and its peer on
-    /// another core usually answers within a microsecond, far less than the
-    /// 5-50 µs a park/unpark round trip costs. The buffered flavors have
+    /// another core usually answers within a microsecond, far sooner than a
+    /// park/unpark round trip (a futex wait, a wake-up, often a context
+    /// switch) completes. The buffered flavors have
     /// already been patient before registering (while registered, every peer
     /// operation takes the slow notify path), so they only spin briefly.
     /// Then parks. On deadline it tries to abort; if a peer selected it in
@@ -313,12 +314,12 @@ impl Context {
 /// Active waiting before a thread parks: a short exponential spin, then
 /// yielding the CPU until a time budget is spent.
 ///
-/// Parking and waking a thread costs 5-50 µs, while a peer running on
+/// Parking and waking a thread costs tens of microseconds, while a peer running on
 /// another core answers in well under a microsecond, so a waiter that parks
 /// at once loses badly on hand-offs. Spinning for long burns a core that
 /// another thread may need when threads outnumber cores; yielding does not
 /// (the scheduler runs whoever is ready, and an idle core returns at once).
-/// So: spin up to [`SPIN_STEPS`] doublings (about 1-3 µs; skipped when the
+/// So: spin up to [`SPIN_STEPS`] doublings (a few microseconds; skipped when the
 /// process may use only one CPU), then yield until [`YIELD_BUDGET`] has
 /// passed since the first yield, then give up (park). On one CPU a ring
 /// lets only one thread per side be patient at a time (see
@@ -400,12 +401,12 @@ impl Patience {
 /// straight to yielding, and a ring lets only one thread per side wait
 /// actively (see [`crate::waker::SyncWaker::start_yielding`]).
 ///
-/// Affinity is per thread, so the answer is too ([`cpus`]). It used to be
-/// the first waiting thread's view, for the whole process: a program whose
-/// threads each run pinned to a core of their own (thread-per-core) then
-/// took the one-CPU path everywhere, and its `bounded(1)` hand-offs took
-/// 1.3-1.5x crossbeam-channel's time (`benches/hot.rs` with
-/// `HOT_PIN_APART=1`; figures in `docs/ring.md`, "On one CPU"). Every
+/// Affinity is per thread, so the answer is too ([`cpus`]): a program
+/// whose threads each run pinned to a core of their own (thread-per-core)
+/// has every one of them allowed a single CPU, yet its peers run on other
+/// cores, so one process-wide answer taken from any one thread would send
+/// all its hand-offs down the slower one-CPU path (`docs/ring.md`, "On one
+/// CPU", has the figures). Every
 /// caller reads the answer once per decision, and any answer is safe: it
 /// only chooses between spinning and yielding, and for the ring which
 /// waiters may be active.

@@ -9,7 +9,7 @@
 //! Why not an `Arc`: its two counters sit in front of the value, and the
 //! ring's and the list's cores are aligned to a 128-byte cache line, so an
 //! `Arc` would spend a whole line on 16 bytes of counters (an empty
-//! unbounded channel took 640 bytes instead of 512). The handle counts
+//! unbounded channel would take 640 bytes instead of 512). The handle counts
 //! already say when the last handle goes, so a second count is not needed.
 //!
 //! Freeing: when the last sender goes, it closes the channel and then marks
@@ -63,7 +63,9 @@ pub(crate) struct ChanRef<C> {
 // an `Arc<Counted<C>>` is: it needs what `Arc` needs, `Counted<C>` both
 // `Send` (the last handle may free it on any thread) and `Sync`.
 unsafe impl<C> Send for ChanRef<C> where Counted<C>: Send + Sync {}
-// SAFETY: as above.
+// SAFETY: sharing a `&ChanRef` across threads lets each copy the pointer and
+// use the `Counted<C>` from there, as sharing an `&Arc` does: again
+// `Counted<C>: Send + Sync` is what that needs.
 unsafe impl<C> Sync for ChanRef<C> where Counted<C>: Send + Sync {}
 
 impl<C> Clone for ChanRef<C> {

@@ -34,6 +34,11 @@
 //! closes the channel, and every message still buffered is dropped exactly
 //! once.
 #![warn(missing_docs)]
+// The unsafe discipline: every unsafe operation sits in an `unsafe` block
+// (also inside an `unsafe fn`) with a `// SAFETY:` comment that argues it,
+// and every `unsafe fn` says in `# Safety` what its caller must uphold.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod barrier;
 mod channel;

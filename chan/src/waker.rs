@@ -175,11 +175,9 @@ impl SyncWaker {
     /// its side waits actively. The ring's senders pass a quarter of its
     /// capacity: on one CPU a receiver drains much of a full
     /// `bounded(1024)` in one time slice, and waking a parked sender every
-    /// 32 messages of it cost a context switch each (measured pinned,
-    /// `mpsc` `bounded(N)`: one switch per 25 messages, 115-170 ns per
-    /// message, against 30 with a quarter of the capacity; the whole
-    /// capacity made `mpmc` slower, 22 -> 37-69 ns). A parked sender then
-    /// waits at most about a quarter lap of the ring.
+    /// 32 messages of it costs a context switch each; a limit of the whole
+    /// capacity leaves a parked sender asleep for up to a whole lap, which
+    /// slows `mpmc` down. A parked sender waits at most about a quarter lap of the ring.
     pub(crate) fn with_skip_limit(limit: usize) -> Self {
         SyncWaker {
             inner: Mutex::new(Waker::new()),

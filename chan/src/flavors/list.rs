@@ -259,7 +259,9 @@ pub(crate) struct Channel<T> {
 // SAFETY: messages move between threads through the slots, which the claim
 // protocol gives to one thread at a time; `T: Send` is what that needs.
 unsafe impl<T: Send> Send for Channel<T> {}
-// SAFETY: as above; no `&T` is ever shared.
+// SAFETY: a shared `&Channel<T>` only moves whole messages between threads,
+// each slot given to one thread at a time by the claim protocol, and never
+// hands out a `&T`: `T: Send` suffices.
 unsafe impl<T: Send> Sync for Channel<T> {}
 
 impl<T> Channel<T> {
@@ -882,9 +884,12 @@ impl<T> Drop for Channel<T> {
         }
         // Free the block head stopped in and anything linked after it.
         while !block.is_null() {
-            // SAFETY: as above.
+            // SAFETY: `drop` has `&mut self`, so no other thread can reach
+            // the blocks; `block` is non-null and not freed yet (each block
+            // is freed once, after its `next` is read).
             let next = unsafe { (*block).next.load(Ordering::Relaxed) };
-            // SAFETY: as above.
+            // SAFETY: the block came from `Box::into_raw`, and nothing
+            // reaches it any more: `next` is read, and we move past it.
             drop(unsafe { Box::from_raw(block) });
             block = next;
         }

@@ -116,8 +116,10 @@ pub(crate) struct Channel<T> {
 // needed and sufficient; every slot access is guarded by the stamp protocol
 // (one claimant per slot per lap), and the rest is atomics and locks.
 unsafe impl<T: Send> Send for Channel<T> {}
-// SAFETY: as above: shared access only hands whole messages from one thread
-// to another, never a `&T`, so `T: Sync` is not required.
+// SAFETY: `&Channel<T>` lets a thread send and receive: whole messages move
+// from one thread to another through the stamped slots (one claimant per
+// slot per lap), and no `&T` is ever handed out, so `T: Send` suffices and
+// `T: Sync` is not required.
 unsafe impl<T: Send> Sync for Channel<T> {}
 
 impl<T> Channel<T> {
@@ -598,7 +600,8 @@ impl<T> Channel<T> {
             },
             _ => msg,
         };
-        // SAFETY: as above.
+        // SAFETY: we still own the offer (its state is not settled yet), and
+        // its sender does not touch the cell until it sees RETURNED.
         offer.msg.with_mut(|p| unsafe { *p = Some(back) });
         Self::settle(offer, RETURNED);
     }
@@ -666,7 +669,8 @@ impl<T> Channel<T> {
             if give_up || !matches!(claim, Claim::WouldBlock) {
                 return Some((msg, claim));
             }
-            // SAFETY: as above.
+            // SAFETY: the offer is still withdrawn (it is posted again only
+            // by the store and swap below), so no receiver can reach it.
             offer.msg.with_mut(|p| unsafe { *p = Some(msg) });
             offer.state.store(POSTED, Ordering::Relaxed);
             self.offer.swap(ptr, Ordering::Release);
@@ -756,11 +760,10 @@ impl<T> Channel<T> {
                 // Offer the message to the receivers while we wait. Not
                 // with racecheck on: a receiver sending for us would publish
                 // its own past instead of ours. Not with threads parked on
-                // either side: measured, that made `mpsc` and `mpmc`
-                // `bounded(1)` slower (2.9 -> 3.8 and 3.0 -> 3.5-4.2 us per
-                // message): with senders parked, a receiver frees the slot
-                // again before we run, and stopping we wake a parked sender
-                // for a slot we are about to take ourselves.
+                // either side: with senders parked, a receiver frees the
+                // slot again before we run, and stopping we would wake a
+                // parked sender for a slot we are about to take ourselves,
+                // which slows `bounded(1)` hand-offs down.
                 match self.offer_until_sent(msg, deadline) {
                     None => {
                         self.senders.stop_yielding(|| self.can_send());

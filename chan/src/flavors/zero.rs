@@ -178,7 +178,9 @@ pub(crate) struct Channel<T> {
 // SAFETY: messages only move between threads, through packets, under the
 // lock; `T: Send` is what that needs.
 unsafe impl<T: Send> Send for Channel<T> {}
-// SAFETY: as above; no `&T` is ever shared.
+// SAFETY: a shared `&Channel<T>` only moves whole messages between threads,
+// through packets, under the lock, and never hands out a `&T`: `T: Send`
+// suffices.
 unsafe impl<T: Send> Sync for Channel<T> {}
 
 impl<T> Channel<T> {
@@ -210,10 +212,12 @@ impl<T> Channel<T> {
             match step {
                 Step::Prepare => {
                     entry.cx.sync_with_waiter();
-                    // SAFETY: as above.
+                    // SAFETY: we hold the lock while the packet's owner is
+                    // listed, so the packet is ours alone.
                     unsafe { packet.put(msg.take()) }
                 }
-                // SAFETY: as above.
+                // SAFETY: the owner is still listed (an undone selection
+                // leaves it so) and we hold the lock: the packet is ours.
                 Step::Undo => msg = unsafe { packet.take() },
             }
         });
@@ -236,12 +240,14 @@ impl<T> Channel<T> {
             match (step, is_late) {
                 (Step::Prepare, false) => {
                     entry.cx.sync_with_waiter();
-                    // SAFETY: as above.
+                    // SAFETY: we hold the lock while the packet's owner is
+                    // listed, so the packet is ours alone.
                     msg = unsafe { packet.take() };
                     late = false;
                 }
                 (Step::Undo, false) => {
-                    // SAFETY: as above.
+                    // SAFETY: the owner is still listed (an undone selection
+                    // leaves it so) and we hold the lock: the packet is ours.
                     unsafe { packet.put(msg.take()) }
                 }
                 (Step::Prepare, true) => {
@@ -255,7 +261,9 @@ impl<T> Channel<T> {
                     late = true;
                 }
                 (Step::Undo, true) => {
-                    // SAFETY: as above; the owner was not selected by us.
+                    // SAFETY: under the lock, on a listed sender's packet;
+                    // its owner reads `peer` only once selected, and the
+                    // selection is being undone, so it never was.
                     let peer = packet.peer.with_mut(|p| unsafe { (*p).take() });
                     // Not a real reservation: it must not announce ABANDONED.
                     std::mem::forget(peer);

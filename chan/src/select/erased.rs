@@ -106,9 +106,10 @@ mod tests {
         let small = Erased::new(Some(rc.clone()));
         let big = Erased::new([Some(rc.clone()), Some(rc.clone()), None, Some(rc.clone())]);
         assert_eq!(Rc::strong_count(&rc), 5);
-        // SAFETY: the types they were made with.
+        // SAFETY: `small` was made from an `Option<Rc<()>>`.
         let back = unsafe { small.into::<Option<Rc<()>>>() };
         assert!(back.is_some());
+        // SAFETY: `big` was made from an `[Option<Rc<()>>; 4]`.
         let arr = unsafe { big.into::<[Option<Rc<()>>; 4]>() };
         assert_eq!(arr.iter().flatten().count(), 3);
         drop((back, arr));

@@ -292,11 +292,8 @@ impl<'a> Select<'a> {
         // operation on its channels down the slow notify path (a lock, a
         // CAS, an unpark), and it pays a lock to list and one to unlist per
         // case, for a peer on another core that usually answers in well
-        // under a microsecond. Measured on 2 cores, `select_rx`
-        // `bounded(1)` (one receiver selecting over four capacity-1
-        // channels): 460-555 -> 230-360 ns per message. A rendezvous or
-        // hchan case is met only while listed, so there spinning first only
-        // delays the meeting (`select_both` `bounded(0)`: 1.3-2.2 -> 5 us).
+        // under a microsecond. A rendezvous or hchan case is met only while
+        // listed, so there spinning first only delays the meeting.
         if !self.cases.iter().any(|(_, case)| case.needs_listing()) {
             let mut patience = Patience::new();
             while patience.spin() {

@@ -102,7 +102,9 @@ pub(crate) struct Locked<T> {
 // under the lock, or by their owner once no peer can reach them any more
 // (see `waitq.rs`).
 unsafe impl<T: Send> Send for HChan<T> {}
-// SAFETY: as above; no `&T` is ever shared between threads.
+// SAFETY: a shared `&HChan<T>` only moves whole values between threads, under
+// the lock (or through a sudog its owner no longer shares), and never hands
+// out a `&T`: `T: Send` suffices.
 unsafe impl<T: Send> Sync for HChan<T> {}
 
 impl<T> Locked<T> {
@@ -457,9 +459,11 @@ impl<T> HChan<T> {
                 let oper = Operation::hook(&mut elem);
                 let mysg = Sudog::new(cx, oper, &elem, self.id());
                 cx.publish_wait();
-                // SAFETY: as in `chansend`: we leave only once selected
-                // (already unlinked) or after unlinking ourselves under the
-                // lock; a late send that selected us we wait for below.
+                // SAFETY: `mysg` stays in this frame until it is unlinked:
+                // we leave only once selected (the peer unlinked it first) or
+                // after unlinking ourselves under the lock, and a late send
+                // that selected us we wait for below; nothing in between can
+                // unwind.
                 unsafe { c.recvq.enqueue(&mysg) };
                 c.send_watchers.notify_watchers();
                 drop(c);

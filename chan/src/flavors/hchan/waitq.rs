@@ -361,7 +361,9 @@ impl<T> WaitQ<T> {
         if next.is_null() {
             self.last = prev;
         } else {
-            // SAFETY: as above.
+            // SAFETY: the neighbours of a linked sudog are linked, hence
+            // alive (their owners keep them until unlinked); we hold the
+            // lock.
             unsafe { (*next).prev.set(prev) };
         }
         sg.next.set(ptr::null());
@@ -597,7 +599,8 @@ mod tests {
                 assert!(q.remove(&a));
             }
             assert!(q.is_empty());
-            // SAFETY: as above; re-linked in a new order.
+            // SAFETY: all three are unlinked again and still outlive `q`'s
+            // use of them; they are re-linked in a new order.
             unsafe {
                 q.enqueue(&c);
                 q.enqueue(&a);

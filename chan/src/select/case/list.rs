@@ -21,9 +21,9 @@ const INLINE_CASES: usize = 4;
 pub(crate) type Entry<'a> = (usize, StoredCase<'a>);
 
 /// `repr(C)`, with the (uninitialized) inline room last: with the fields
-/// that `new` sets on both sides of it, LLVM merged their stores into a
-/// memset of the whole room, a third of the cost of a select that goes at
-/// once.
+/// that `new` sets on both sides of it, LLVM merges their stores into a
+/// memset of the whole room, a large part of the cost of a select that
+/// goes at once.
 #[repr(C)]
 pub(crate) struct CaseList<'a> {
     /// How many of `inline` hold a case (0 once the cases are in `heap`).
@@ -67,10 +67,10 @@ impl<'a> CaseList<'a> {
         // SAFETY: `slot` is a free place (above, or `heap_room`), written
         // in full here and then counted. The case is built here, after the
         // place is known, and so stored straight into it: built by the
-        // caller, it waited on the stack across the call to `heap_room`
-        // and was then copied, with loads wider than the stores that wrote
-        // it, which stalled the CPU on every case of a large select
-        // (`perf annotate`: half the time of building one).
+        // caller, it would wait on the stack across the call to `heap_room`
+        // and then be copied, with loads wider than the stores that wrote
+        // it, which stalls the CPU (store forwarding fails) on every case
+        // of a large select.
         unsafe {
             ptr::addr_of_mut!((*slot).0).write(index);
             StoredCase::write(ptr::addr_of_mut!((*slot).1), make());
@@ -150,7 +150,9 @@ impl<'a> DerefMut for CaseList<'a> {
     #[inline]
     fn deref_mut(&mut self) -> &mut [Entry<'a>] {
         if self.heap.is_empty() {
-            // SAFETY: as in `deref`; `&mut self` makes the access unique.
+            // SAFETY: while `heap` is empty, `inline[..len]` holds
+            // initialized entries (`push` writes one before raising `len`);
+            // `&mut self` makes the access unique.
             unsafe { std::slice::from_raw_parts_mut(self.inline_ptr(), self.len) }
         } else {
             &mut self.heap

@@ -371,7 +371,8 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
             }
             (Flavor::Hchan(c), Mode::Complete) => {
                 let sudog = Parked::hchan(&mut self.parked);
-                // SAFETY: as for the packet above.
+                // SAFETY: the sudog is boxed and stays in `self.parked`
+                // until `unregister` has dequeued it or found it selected.
                 match unsafe { c.select_enqueue_recv(held, sudog, oper, cx) } {
                     Enqueue::Queued => Wait::Listed,
                     Enqueue::Ready => Wait::Ready,
@@ -608,7 +609,8 @@ impl<'a, T> Case<'a> for ReadySendCase<'a, T> {
             }
             Flavor::Hchan(c) => {
                 let sudog = Parked::hchan(self.parked());
-                // SAFETY: as for the packet above.
+                // SAFETY: the sudog is boxed and stays in `self.parked`
+                // until `unregister` has dequeued it or found it selected.
                 match unsafe { c.select_enqueue_late_send(held, sudog, oper, cx) } {
                     Enqueue::Queued => Wait::Listed,
                     Enqueue::Ready => Wait::Ready,

@@ -117,7 +117,9 @@ impl<'a> Deref for StoredCase<'a> {
 impl<'a> DerefMut for StoredCase<'a> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Self::Target {
-        // SAFETY: as in `deref`, and `&mut self` makes the access unique.
+        // SAFETY: `room` holds what `new` stored for `as_dyn`, live until
+        // `Drop`, which `&mut self` outlasts; `&mut self` makes the access
+        // unique.
         unsafe { &mut *(self.as_dyn)(&mut self.room) }
     }
 }
